@@ -1,0 +1,51 @@
+# solvereign.release_ops: the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+STACK := $(PY) tests/stack/stackctl.py
+INVENTORY ?= inventories/local
+EVIDENCE ?= release_evidence/v3.7.0
+
+.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration lint sanity clean
+
+help:
+	@echo "make demo   - bootstrap, start the reference stack, verify inventories/local, print the checklist"
+	@echo "make test   - unit and integration tests (what CI runs)"
+	@echo "make lint   - ansible-lint (production profile) and ansible-test sanity"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+stack-start: bootstrap
+	@$(STACK) start
+
+stack-stop:
+	@if [ -x $(PY) ]; then $(STACK) stop; fi
+
+verify: bootstrap
+	@ansible-playbook playbooks/verify.yml -i $(INVENTORY) -e solvereign_evidence_dir=$(CURDIR)/$(EVIDENCE)
+
+demo: bootstrap
+	@$(STACK) start
+	@rc=0; ansible-playbook playbooks/verify.yml -i inventories/local \
+	    -e solvereign_evidence_dir=$(CURDIR)/$(EVIDENCE) -e checklist_print=false || rc=$$?; \
+	  echo; cat $(EVIDENCE)/checklist.md; \
+	  echo "Evidence: $(EVIDENCE)/ (checklist.json, checklist.md, junit.xml)"; \
+	  $(STACK) stop; exit $$rc
+
+test: bootstrap test-unit test-integration
+
+test-unit:
+	@$(PY) -m pytest -q tests/unit
+
+test-integration:
+	@$(PY) -m pytest -q tests/integration
+
+lint: bootstrap
+	@$(VENV)/bin/ansible-lint --profile production
+	@scripts/sanity.sh
+
+clean: stack-stop
+	rm -rf $(VENV) .collections release_evidence .pytest_cache

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, SOLVEREIGN release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that turn task results into checklist rows and collect them per report."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import redact_text
+from ansible_collections.solvereign.release_ops.plugins.module_utils.result import (
+    FAILING_STATUSES,
+    CheckRow,
+)
+
+
+def _row_spec(spec):
+    if not isinstance(spec, dict) or "id" not in spec or "title" not in spec:
+        raise AnsibleFilterError("a row spec needs 'id' and 'title', got %r" % (spec,))
+    return str(spec["id"]), str(spec["title"])
+
+
+def checklist_row(result, spec, environment, skip_reason=None):
+    """The row a check task returned, or an ERROR/SKIP row saying why there is none.
+
+    ``result`` is what the check task registered; ``spec`` is ``{id, title}``; ``skip_reason``
+    explains a task skipped by its condition (for example a variable that is not set).
+    """
+    check_id, title = _row_spec(spec)
+    result = result or {}
+    row = result.get("row")
+    if isinstance(row, dict) and row.get("status"):
+        return row
+    placeholder = CheckRow(check_id, title, environment)
+    if result.get("skipped"):
+        placeholder.mark_skipped(skip_reason or result.get("skip_reason") or "the check was not run")
+    elif result.get("unreachable"):
+        placeholder.error("run", "host unreachable: %s" % redact_text(result.get("msg", "")))
+    else:
+        message = redact_text(result.get("msg") or "the check task returned no row")
+        placeholder.error("run", "the check could not run: %s" % " ".join(message.split())[:500])
+    return placeholder.to_dict()
+
+
+def skipped_rows(specs, environment, reason):
+    """SKIP rows for every ``{id, title}`` in ``specs`` with ``reason`` as summary."""
+    rows = []
+    for spec in specs:
+        check_id, title = _row_spec(spec)
+        row = CheckRow(check_id, title, environment)
+        row.mark_skipped(reason)
+        rows.append(row.to_dict())
+    return rows
+
+
+def error_rows(specs, environment, reason):
+    """ERROR rows for every ``{id, title}`` in ``specs``: the section could not be evaluated."""
+    rows = []
+    for spec in specs:
+        check_id, title = _row_spec(spec)
+        row = CheckRow(check_id, title, environment)
+        row.error("run", reason)
+        rows.append(row.to_dict())
+    return rows
+
+
+def gate_reason(hostvars, hosts, gated_environment="prod"):
+    """Why ``gated_environment`` must not be verified yet, or '' when it may.
+
+    Every other environment verified in the same run must have no FAIL or ERROR row: the
+    runbook says DO NOT proceed to production until staging matches.
+    """
+    blocking = {}
+    for host in hosts:
+        hvars = hostvars[host]
+        environment = hvars.get("solvereign_environment")
+        if not environment or environment == gated_environment:
+            continue
+        for row in hvars.get("solvereign_checklist_rows") or []:
+            if row.get("status") in FAILING_STATUSES:
+                blocking.setdefault(environment, []).append("%s %s" % (row.get("id"), row.get("status")))
+    if not blocking:
+        return ""
+    parts = ["%s (%s)" % (env, ", ".join(sorted(set(rows)))) for env, rows in sorted(blocking.items())]
+    return ("not verified: %s did not pass first; the runbook says DO NOT proceed to %s until it does"
+            % ("; ".join(parts), gated_environment))
+
+
+def checklist_reports(hostvars, hosts):
+    """Group the rows recorded on ``hosts`` by evidence directory, one report each."""
+    reports = {}
+    order = []
+    for host in hosts:
+        hvars = hostvars[host]
+        rows = hvars.get("solvereign_checklist_rows")
+        if not rows:
+            continue
+        directory = hvars.get("solvereign_evidence_path") or hvars.get("solvereign_evidence_dir")
+        if directory not in reports:
+            order.append(directory)
+            reports[directory] = {"evidence_dir": directory, "release": hvars.get("solvereign_release_version"),
+                                  "rows": []}
+        seen = set((r["environment"], r["id"]) for r in reports[directory]["rows"])
+        for row in rows:
+            if (row.get("environment"), row.get("id")) not in seen:
+                reports[directory]["rows"].append(row)
+                seen.add((row.get("environment"), row.get("id")))
+    return [reports[d] for d in order]
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "checklist_row": checklist_row,
+            "skipped_rows": skipped_rows,
+            "error_rows": error_rows,
+            "gate_reason": gate_reason,
+            "checklist_reports": checklist_reports,
+        }

@@ -1,0 +1,107 @@
+"""Run the collection's playbooks against the real reference stack (tests/stack)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.stack import stackctl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+COMPONENTS = ("db", "api", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """Start the whole stack once per test session; a failure to start fails the tests."""
+    try:
+        stackctl.start(components=COMPONENTS)
+    except stackctl.StackError as exc:
+        pytest.fail("the reference stack did not start: %s" % exc, pytrace=False)
+    yield stackctl
+    stackctl.stop()
+
+
+@pytest.fixture
+def api_faults(stack):
+    """Restart the API with the given faults; the healthy API is back after the test."""
+    used = []
+
+    def _set(*names):
+        used.append(names)
+        stack.restart_api(faults=names)
+    yield _set
+    if used:
+        stack.restart_api(faults=())
+
+
+@pytest.fixture
+def db_faults(stack):
+    """Recreate the database with the given faults; the healthy schema is back after the test."""
+    used = []
+
+    def _set(*names):
+        used.append(names)
+        stack.reset_db(faults=names)
+    yield _set
+    if used:
+        stack.reset_db(faults=())
+
+
+@pytest.fixture
+def origin_faults(stack):
+    """Rebuild the origin repository with the given tag faults; healthy again after the test."""
+    used = []
+
+    def _set(*names):
+        used.append(names)
+        stack.rebuild_origin(faults=names)
+    yield _set
+    if used:
+        stack.rebuild_origin(faults=())
+
+
+class Run:
+    def __init__(self, proc, evidence_dir):
+        self.proc = proc
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.evidence_dir = evidence_dir
+        path = os.path.join(evidence_dir, "checklist.json")
+        self.checklist = json.load(open(path)) if os.path.exists(path) else None
+
+    @property
+    def rows(self):
+        return dict(((r["environment"], r["id"]), r) for r in self.checklist["checks"])
+
+    def row(self, check_id, environment="local"):
+        return self.rows[(environment, check_id)]
+
+    def status(self, check_id, environment="local"):
+        return self.row(check_id, environment)["status"]
+
+
+def run_playbook(evidence_dir, playbook="playbooks/verify.yml", inventories=("inventories/local",),
+                 extra_vars=None, env=None, args=(), timeout=600):
+    cmd = [ANSIBLE_PLAYBOOK, playbook]
+    for inventory in inventories:
+        cmd += ["-i", str(inventory)]
+    variables = {"solvereign_evidence_dir": str(evidence_dir)}
+    variables.update(extra_vars or {})
+    cmd += ["-e", json.dumps(variables)] + list(args)
+    full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                    ANSIBLE_FORCE_COLOR="0", PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return Run(proc, str(evidence_dir))
+
+
+@pytest.fixture
+def verify(tmp_path):
+    def _verify(**kwargs):
+        kwargs.setdefault("evidence_dir", tmp_path / "evidence")
+        return run_playbook(**kwargs)
+    return _verify

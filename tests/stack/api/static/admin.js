@@ -1,0 +1,24 @@
+'use strict';
+
+(function () {
+  fetch('/api/auth/me', { credentials: 'same-origin' }).then(function (response) {
+    if (response.status === 401) {
+      window.location.replace('/platform/login');
+      return null;
+    }
+    return response.json();
+  }).then(function (user) {
+    if (!user) {
+      return;
+    }
+    document.getElementById('user-name').textContent = user.display_name;
+    document.getElementById('tenant-info').textContent =
+      'Tenant ' + user.tenant_id + ', site ' + user.site_id + ' (' + user.role + ')';
+  });
+
+  document.getElementById('logout').addEventListener('click', function () {
+    fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' }).then(function () {
+      window.location.replace('/platform/login');
+    });
+  });
+})();
