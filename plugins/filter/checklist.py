@@ -16,6 +16,14 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.result impo
 )
 
 
+def recorded_rows(hvars):
+    """Rows a host recorded (facts are visible top-level and under ansible_facts)."""
+    rows = hvars.get("solvereign_checklist_rows")
+    if rows is None:
+        rows = (hvars.get("ansible_facts") or {}).get("solvereign_checklist_rows")
+    return rows or []
+
+
 def _row_spec(spec):
     if not isinstance(spec, dict) or "id" not in spec or "title" not in spec:
         raise AnsibleFilterError("a row spec needs 'id' and 'title', got %r" % (spec,))
@@ -78,7 +86,7 @@ def gate_reason(hostvars, hosts, gated_environment="prod"):
         environment = hvars.get("solvereign_environment")
         if not environment or environment == gated_environment:
             continue
-        for row in hvars.get("solvereign_checklist_rows") or []:
+        for row in recorded_rows(hvars):
             if row.get("status") in FAILING_STATUSES:
                 blocking.setdefault(environment, []).append("%s %s" % (row.get("id"), row.get("status")))
     if not blocking:
@@ -94,7 +102,7 @@ def checklist_reports(hostvars, hosts):
     order = []
     for host in hosts:
         hvars = hostvars[host]
-        rows = hvars.get("solvereign_checklist_rows")
+        rows = recorded_rows(hvars)
         if not rows:
             continue
         directory = hvars.get("solvereign_evidence_path") or hvars.get("solvereign_evidence_dir")

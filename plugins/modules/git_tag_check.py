@@ -15,8 +15,8 @@ version_added: 0.1.0
 description:
   - Looks the tag up on the origin with C(git ls-remote), so the answer is the origin's, not a
     possibly stale local clone's.
-  - Findings: the tag exists; it is annotated; it peels to the expected commit (abbreviated
-    hashes match when one is a prefix of the other); its message contains the expected text.
+  - "Findings: the tag exists; it is annotated; it peels to the expected commit (abbreviated
+    hashes match when one is a prefix of the other); its message contains the expected text."
   - To read the tag message the tag alone is fetched, shallow, into a temporary bare repository
     that is deleted afterwards. The origin is never written to.
   - It never re-tags or force-pushes. The runbook's re-tag remedy is returned as advice to be
