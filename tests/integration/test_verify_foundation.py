@@ -201,3 +201,14 @@ def test_prod_runs_after_staging_passes(stack, verify, tmp_path):
     assert run.status("1.3", "prod") == "PASS" and run.status("2.2", "prod") == "PASS"
     assert run.row("2.2", "prod")["title"] == "Prod health"
     assert run.status("1.2", "staging") == "PASS"
+
+
+def test_unloaded_vault_variable_is_named(stack, verify, tmp_path):
+    variables = env_vars(stack, "staging", solvereign_url="{{ vault_solvereign_url }}", solvereign_release_version="")
+    inventory = write_inventory(tmp_path / "inv", {"staging": variables})
+    run = verify(inventories=[inventory])
+    assert run.rc != 0
+    assert "solvereign_url (it refers to vault_solvereign_url, which is not defined" in " ".join(run.output.split())
+    assert "empty: solvereign_release_version" in run.output
+    assert run.checklist is None
+    assert_no_traceback(run)

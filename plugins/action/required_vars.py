@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, SOLVEREIGN release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Name every required variable that is missing, empty or refers to an undefined variable."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible.errors import AnsibleError, AnsibleUndefinedVariable
+from ansible.plugins.action import ActionBase
+
+_UNDEFINED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _VALID_ARGS = frozenset(("names", "hint"))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        names = self._task.args.get("names") or []
+        hint = self._task.args.get("hint") or ""
+        if isinstance(names, str):
+            names = [names]
+        missing, empty, unresolved = [], [], []
+        for name in names:
+            if name not in task_vars:
+                missing.append(name)
+                continue
+            try:
+                value = self._templar.template(task_vars[name])
+            except AnsibleUndefinedVariable as exc:
+                found = _UNDEFINED_NAME.search(str(exc))
+                unresolved.append("%s (it refers to %s, which is not defined%s)" % (
+                    name, found.group(1) if found else "a variable",
+                    ": is the vault file loaded? use --ask-vault-pass or --vault-id"
+                    if found and found.group(1).startswith("vault_") else ""))
+                continue
+            except AnsibleError as exc:
+                unresolved.append("%s (cannot be evaluated: %s)" % (name, " ".join(str(exc).split())[:200]))
+                continue
+            if value is None or (isinstance(value, str) and not value.strip()):
+                empty.append(name)
+        problems = []
+        if missing:
+            problems.append("missing: %s" % ", ".join(missing))
+        if empty:
+            problems.append("empty: %s" % ", ".join(empty))
+        if unresolved:
+            problems.append("undefined: %s" % "; ".join(unresolved))
+        result.update(changed=False, missing=missing, empty=empty, unresolved=unresolved)
+        if problems:
+            result["failed"] = True
+            result["msg"] = "Required variable(s) %s.%s" % (" / ".join(problems), (" " + hint) if hint else "")
+        else:
+            result["msg"] = "all %d required variables are set" % len(names)
+        return result
