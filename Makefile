@@ -8,12 +8,13 @@ STACK := $(PY) tests/stack/stackctl.py
 INVENTORY ?= inventories/local
 EVIDENCE ?= release_evidence/v3.7.0
 
-.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration lint sanity clean
+.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration lint bench clean
 
 help:
 	@echo "make demo   - bootstrap, start the reference stack, verify inventories/local, print the checklist"
 	@echo "make test   - unit and integration tests (what CI runs)"
-	@echo "make lint   - ansible-lint (production profile) and ansible-test sanity"
+	@echo "make lint   - ansible-lint (production profile), changelog lint, ansible-test sanity"
+	@echo "make bench  - playbook timings as ratios against the runbook's own shell commands"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -35,7 +36,7 @@ demo: bootstrap
 	  echo "Evidence: $(EVIDENCE)/ (checklist.json, checklist.md, junit.xml)"; \
 	  $(STACK) stop; exit $$rc
 
-test: bootstrap test-unit test-integration
+test: bootstrap test-unit test-integration lint
 
 test-unit:
 	@$(PY) -m pytest -q tests/unit
@@ -45,7 +46,12 @@ test-integration:
 
 lint: bootstrap
 	@$(VENV)/bin/ansible-lint --profile production
+	@$(VENV)/bin/antsibull-changelog lint
 	@scripts/sanity.sh
+	@rm -rf .ansible
+
+bench: bootstrap
+	@$(PY) bench/run.py
 
 clean: stack-stop
 	rm -rf $(VENV) .collections release_evidence .pytest_cache
