@@ -20,7 +20,6 @@ from ansible_collections.solvereign.release_ops.plugins.filter.checklist import 
 FACT = "solvereign_checklist_rows"
 
 
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False

@@ -32,8 +32,6 @@ attributes:
     details: The check only reads; it runs the same in check mode.
   diff_mode:
     support: none
-  idempotent:
-    support: full
 notes:
   - The module never fails because the system under test does not meet the criteria; it returns
     a row whose RV(row.status) says so. It fails only when its own arguments are unusable.

@@ -63,8 +63,8 @@ def to_markdown(checklist):
     lines = [
         "# Post-GA checklist: SOLVEREIGN %s" % checklist["release"],
         "",
-        "**Verdict: %s**  (generated %s%s)" % (checklist["verdict"], checklist["generated_at"],
-                                              ", strict" if checklist.get("strict") else ""),
+        "**Verdict: %s**  (generated %s%s)" % (
+            checklist["verdict"], checklist["generated_at"], ", strict" if checklist.get("strict") else ""),
         "",
         "| # | Environment | Check | Status | Notes |",
         "|---|---|---|---|---|",

@@ -25,10 +25,8 @@ from ansible.module_utils.basic import missing_required_lib
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
-    from requests.adapters import HTTPAdapter
 except ImportError:  # pragma: no cover - exercised through missing_required_lib
     requests = None
-    HTTPAdapter = object
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import (
@@ -37,9 +35,9 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.redact impo
 )
 
 try:
-    from urllib.parse import urlsplit, urljoin
+    from urllib.parse import urlsplit
 except ImportError:  # pragma: no cover
-    from urlparse import urlsplit, urljoin
+    from urlparse import urlsplit
 
 USER_AGENT = "solvereign.release_ops (ansible)"
 
@@ -169,6 +167,7 @@ class HttpClient(object):
         started = time.monotonic()
         while True:
             attempt += 1
+            err = None
             try:
                 answer = self.session.request(
                     method, url, headers=headers, json=json_body, data=data, cookies=cookies,
@@ -198,6 +197,8 @@ class HttpClient(object):
             except requests.exceptions.RequestException as exc:
                 raise HttpError("protocol", "%s %s failed: %s" % (method, url, _reason(exc)), url,
                                 time.monotonic() - started)
+            if err is None:  # pragma: no cover - every except branch above sets or raises
+                raise HttpError("protocol", "%s %s failed" % (method, url), url)
             if attempt > self.retries:
                 err.elapsed_s = time.monotonic() - started
                 if attempt > 1:

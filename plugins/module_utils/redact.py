@@ -49,7 +49,7 @@ def redact_text(text, secrets=()):
 def redact_cookie_header(value):
     """``name=value; attrs`` -> ``name=********; attrs`` (attributes are kept for judging)."""
     parts = value.split(";")
-    name, sep, _ = parts[0].partition("=")
+    name, sep, dummy = parts[0].partition("=")
     parts[0] = "%s%s%s" % (name.strip(), sep, MASK if sep else "")
     return ";".join(parts)
 

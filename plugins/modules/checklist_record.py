@@ -22,6 +22,9 @@ description:
   - This is an action plugin; it runs on the controller only.
 author:
   - SOLVEREIGN release engineering (@solvereign)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -29,6 +32,10 @@ attributes:
     support: none
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   result:
     description: What the check task registered; its C(row) is recorded.

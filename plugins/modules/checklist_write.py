@@ -22,6 +22,8 @@ description:
     so the files are written whatever the outcome.
 author:
   - SOLVEREIGN release engineering (@solvereign)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: none
@@ -29,9 +31,6 @@ attributes:
       playbooks set C(check_mode=false) on this task); it never touches the system under test.
   diff_mode:
     support: none
-  idempotent:
-    support: none
-    details: Every run writes a new checklist with a new C(generated_at).
 options:
   rows:
     description: Checklist rows, as returned in RV(solvereign.release_ops.http_check#module:row) by the check modules.

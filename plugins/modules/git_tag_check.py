@@ -24,6 +24,7 @@ description:
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
 options:
   repo:
@@ -125,8 +126,8 @@ class Git(object):
 
 def origin_url(repo):
     """Local paths become file:// URLs so that shallow fetches work."""
-    if os.path.isdir(os.path.expanduser(repo)):
-        return "file://" + os.path.abspath(os.path.expanduser(repo))
+    if os.path.isdir(repo):
+        return "file://" + os.path.abspath(repo)
     return repo
 
 
@@ -156,7 +157,7 @@ def read_tag_message(git, url, tag):
         raw = git.run(["cat-file", "tag", "refs/tags/%s" % tag], cwd=scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    header, _, message = raw.partition("\n\n")
+    message = raw.partition("\n\n")[2]
     message = re.split(r"\n-----BEGIN (?:PGP|SSH) SIGNATURE-----", message)[0]
     return message.strip()
 

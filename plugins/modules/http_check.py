@@ -23,6 +23,7 @@ description:
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
   - solvereign.release_ops.http
 options:

@@ -20,6 +20,9 @@ description:
   - This is an action plugin; it runs on the controller only and never connects to the host.
 author:
   - SOLVEREIGN release engineering (@solvereign)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -27,6 +30,10 @@ attributes:
     support: none
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   names:
     description: Names of the variables that must be usable.

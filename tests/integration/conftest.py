@@ -21,8 +21,29 @@ def stack():
         stackctl.start(components=COMPONENTS)
     except stackctl.StackError as exc:
         pytest.fail("the reference stack did not start: %s" % exc, pytrace=False)
+    wait_for_prometheus_rates()
     yield stackctl
     stackctl.stop()
+
+
+def wait_for_prometheus_rates(timeout=30.0):
+    """Rates need two scrapes: wait (bounded) until Prometheus has scraped the API a few times."""
+    import time
+    import urllib.parse
+    import urllib.request
+
+    query = 'count_over_time(up{job="solvereign-api"}[1m]) >= 3'
+    url = stackctl.env()["prometheus_url"] + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if json.load(answer)["data"]["result"]:
+                    return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.5)
+    pytest.fail("Prometheus did not scrape the API within %.0f s" % timeout, pytrace=False)
 
 
 @pytest.fixture
@@ -95,7 +116,7 @@ def run_playbook(evidence_dir, playbook="playbooks/verify.yml", inventories=("in
     full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                     ANSIBLE_FORCE_COLOR="0", PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     return Run(proc, str(evidence_dir))
 
 

@@ -5,9 +5,7 @@ import os
 import socket
 import threading
 
-import pytest
-
-from .conftest import ROOT
+SECTIONS_1_2 = ["--tags", "fingerprint,health"]
 
 
 def assert_no_traceback(run):
@@ -28,14 +26,14 @@ def test_healthy_stack_passes(stack, verify):
 
 
 def test_check_mode_runs_the_checks_and_writes_the_checklist(stack, verify):
-    run = verify(args=["--check"])
+    run = verify(args=["--check"] + SECTIONS_1_2)
     assert run.rc == 0, run.output[-3000:]
     assert run.status("1.2") == "PASS" and run.status("2.1") == "PASS"
 
 
 def test_wrong_version_fails_row_1_2_only(api_faults, verify):
     api_faults("wrong_version")
-    run = verify()
+    run = verify(args=SECTIONS_1_2)
     assert run.status("1.2") == "FAIL"
     assert "3.6.2" in run.row("1.2")["summary"]
     assert run.status("1.1") == "PASS" and run.status("2.1") == "PASS"
@@ -46,7 +44,7 @@ def test_wrong_version_fails_row_1_2_only(api_faults, verify):
 
 def test_ready_503_fails_row_2_1(api_faults, verify):
     api_faults("ready_503")
-    run = verify()
+    run = verify(args=SECTIONS_1_2)
     row = run.row("2.1")
     assert row["status"] == "FAIL"
     assert [f["status"] for f in row["findings"]] == ["PASS", "FAIL", "PASS"]
@@ -57,7 +55,7 @@ def test_ready_503_fails_row_2_1(api_faults, verify):
 
 def test_health_not_json_is_error_for_the_version_row(api_faults, verify):
     api_faults("health_not_json")
-    run = verify()
+    run = verify(args=SECTIONS_1_2)
     assert run.status("1.2") == "ERROR"
     assert "expected a JSON body" in run.row("1.2")["summary"]
     assert_no_traceback(run)
@@ -65,7 +63,7 @@ def test_health_not_json_is_error_for_the_version_row(api_faults, verify):
 
 def test_tag_on_another_commit_fails_row_1_1(origin_faults, verify):
     origin_faults("tag_wrong_commit")
-    run = verify()
+    run = verify(args=SECTIONS_1_2)
     row = run.row("1.1")
     assert row["status"] == "FAIL"
     assert [f["name"] for f in row["findings"] if f["status"] == "FAIL"] == ["commit"]
@@ -74,7 +72,7 @@ def test_tag_on_another_commit_fails_row_1_1(origin_faults, verify):
 
 def test_missing_tag_fails_row_1_1(origin_faults, verify):
     origin_faults("tag_missing")
-    run = verify()
+    run = verify(args=SECTIONS_1_2)
     assert run.status("1.1") == "FAIL"
     assert "does not exist" in run.row("1.1")["summary"]
 
@@ -88,7 +86,7 @@ def closed_port():
 
 
 def test_unreachable_url_gives_error_rows_and_a_checklist(stack, verify):
-    run = verify(env={"SOLVEREIGN_URL": "http://127.0.0.1:%d" % closed_port()})
+    run = verify(env={"SOLVEREIGN_URL": "http://127.0.0.1:%d" % closed_port()}, args=SECTIONS_1_2)
     assert run.checklist is not None
     assert run.status("1.2") == "ERROR" and run.status("2.1") == "ERROR"
     assert "cannot connect" in run.row("2.1")["summary"]
@@ -115,7 +113,7 @@ def test_hanging_service_times_out_as_error(stack, verify):
     thread.start()
     try:
         url = "http://127.0.0.1:%d" % listener.getsockname()[1]
-        run = verify(env={"SOLVEREIGN_URL": url}, extra_vars={"solvereign_http_timeout": 1})
+        run = verify(env={"SOLVEREIGN_URL": url}, extra_vars={"solvereign_http_timeout": 1}, args=SECTIONS_1_2)
     finally:
         stop.set()
         thread.join()
@@ -176,7 +174,7 @@ def test_single_host_with_group_vars_all(stack, verify, tmp_path):
     os.makedirs(base / "group_vars")
     (base / "hosts.ini").write_text("[solvereign]\nweb01 ansible_connection=local\n")
     (base / "group_vars" / "all.yml").write_text(json.dumps(env_vars(stack, "staging")))
-    run = verify(inventories=[str(base / "hosts.ini")])
+    run = verify(inventories=[str(base / "hosts.ini")], args=SECTIONS_1_2)
     assert run.rc == 0, run.output[-3000:]
     assert run.status("1.2", "staging") == "PASS" and run.status("2.1", "staging") == "PASS"
 
@@ -184,7 +182,7 @@ def test_single_host_with_group_vars_all(stack, verify, tmp_path):
 def test_prod_waits_for_staging(stack, verify, tmp_path):
     staging = write_inventory(tmp_path / "staging", {"staging": env_vars(stack, "staging", solvereign_release_version="3.7.9")})
     prod = write_inventory(tmp_path / "prod", {"prod": env_vars(stack, "prod")})
-    run = verify(inventories=[staging, prod])
+    run = verify(inventories=[staging, prod], args=SECTIONS_1_2)
     assert run.status("1.2", "staging") == "FAIL"
     for check_id in ("1.1", "1.3", "2.2"):
         row = run.row(check_id, "prod")
@@ -196,7 +194,7 @@ def test_prod_waits_for_staging(stack, verify, tmp_path):
 def test_prod_runs_after_staging_passes(stack, verify, tmp_path):
     staging = write_inventory(tmp_path / "staging", {"staging": env_vars(stack, "staging")})
     prod = write_inventory(tmp_path / "prod", {"prod": env_vars(stack, "prod")})
-    run = verify(inventories=[staging, prod])
+    run = verify(inventories=[staging, prod], args=SECTIONS_1_2)
     assert run.rc == 0, run.output[-3000:]
     assert run.status("1.3", "prod") == "PASS" and run.status("2.2", "prod") == "PASS"
     assert run.row("2.2", "prod")["title"] == "Prod health"

@@ -102,7 +102,7 @@ def split_faults(faults):
     Raises ValueError naming the unknown faults and the valid ones.
     """
     if isinstance(faults, str):
-        faults = [f for f in faults.split(",")]
+        faults = faults.split(",")
     names = [f.strip() for f in faults if f and f.strip()]
     unknown = sorted({n for n in names if n not in API_FAULTS and n not in DB_FAULTS})
     if unknown:

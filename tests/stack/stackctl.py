@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Control the SOLVEREIGN reference stack: PostgreSQL, the API stand-in, Prometheus.
 
 CLI:
@@ -312,7 +311,7 @@ def _pg_account():
     if not useradd:
         raise StackError("running as root and no 'postgres' user exists; cannot create one (useradd missing)")
     res = subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "solvereign"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     if res.returncode != 0:
         raise StackError("useradd solvereign failed: %s" % res.stdout.strip())
     pw = pwd.getpwnam("solvereign")
@@ -320,12 +319,12 @@ def _pg_account():
 
 
 def _run_as_pg(cmd, timeout, **kwargs):
-    uid, gid, _ = _pg_account()
+    uid, gid = _pg_account()[:2]
     if os.geteuid() == 0:
         kwargs.update(user=uid, group=gid, extra_groups=[])
     try:
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=timeout, cwd="/", **kwargs)
+                              text=True, timeout=timeout, cwd="/", **kwargs, check=False)
     except subprocess.TimeoutExpired:
         raise StackError("%s timed out after %.0f s" % (os.path.basename(cmd[0]), timeout))
 
@@ -409,7 +408,7 @@ def _start_db(cfg):
     while True:
         r = subprocess.run([isready, "-q", "-h", "127.0.0.1", "-p", str(cfg["pg_port"]), "-d", "postgres",
                             "-t", "2"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                           stderr=subprocess.DEVNULL, check=False)
         if r.returncode == 0:
             return
         if time.monotonic() > deadline:
@@ -430,7 +429,7 @@ def _psql(cfg, user, dbname, sql=None, sql_file=None, variables=None, single_tra
     env.pop("PGPASSWORD", None)
     try:
         res = subprocess.run(cmd, input=sql if sql_file is None else None, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, timeout=60, env=env)
+                             stderr=subprocess.STDOUT, text=True, timeout=60, env=env, check=False)
     except subprocess.TimeoutExpired:
         raise StackError("psql as %s on %s timed out" % (user, dbname))
     if res.returncode != 0:
@@ -472,7 +471,7 @@ def _ensure_sendgrid_keys(cfg):
         return
     res = subprocess.run([sys.executable, str(HERE / "api" / "sendgrid_keys.py"), str(cfg["sendgrid_private"]),
                           str(cfg["sendgrid_public"])], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, timeout=60)
+                         stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
     if res.returncode != 0:
         lines = res.stdout.strip().splitlines()
         raise StackError("cannot generate the SendGrid key pair with %s: %s"
@@ -639,7 +638,7 @@ def stop():
 def restart_api(faults=()):
     """Restart only the API, with the given API faults."""
     cfg = _config()
-    api_faults, _ = _split_faults(faults, allowed="api")
+    api_faults = _split_faults(faults, allowed="api")[0]
     if not cfg["state"].exists():
         raise StackError("no stack in %s (run: stackctl.py start)" % cfg["state"])
     cfg["logs"].mkdir(exist_ok=True)
@@ -664,7 +663,7 @@ def rebuild_origin(faults=()):
 def reset_db(faults=()):
     """Recreate the solvereign database from the schema and apply DB faults."""
     cfg = _config()
-    _, db_faults = _split_faults(faults, allowed="db")
+    db_faults = _split_faults(faults, allowed="db")[1]
     _load_database(cfg, db_faults)
     _save_state(cfg, db_faults=list(db_faults))
     return status()

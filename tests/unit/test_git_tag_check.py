@@ -22,7 +22,7 @@ def healthy_origin(tmp_path_factory):
 
 
 def refs(path):
-    return subprocess.run(["git", "--git-dir", path, "show-ref"], capture_output=True, text=True).stdout
+    return subprocess.run(["git", "--git-dir", path, "show-ref"], capture_output=True, text=True, check=True).stdout
 
 
 def test_healthy_tag_passes_with_abbreviated_commit(healthy_origin, monkeypatch):
@@ -39,7 +39,7 @@ def test_healthy_tag_passes_with_abbreviated_commit(healthy_origin, monkeypatch)
 
 def test_file_url_works_too(healthy_origin, monkeypatch):
     path, info = healthy_origin
-    result, _ = run_module(git_tag_check.main, tag_args("file://" + path, info["release_commit"]), monkeypatch)
+    result = run_module(git_tag_check.main, tag_args("file://" + path, info["release_commit"]), monkeypatch)[0]
     assert result["row"]["status"] == "PASS"
 
 
@@ -52,7 +52,7 @@ def test_file_url_works_too(healthy_origin, monkeypatch):
 def test_faults_fail_the_right_finding(tmp_path, monkeypatch, fault, finding, text):
     path = str(tmp_path / "origin.git")
     info = create_origin(path, [fault])
-    result, _ = run_module(git_tag_check.main, tag_args(path, info["release_commit"][:7]), monkeypatch)
+    result = run_module(git_tag_check.main, tag_args(path, info["release_commit"][:7]), monkeypatch)[0]
     row = result["row"]
     assert row["status"] == "FAIL"
     failing = [f for f in row["findings"] if f["status"] == "FAIL"]
@@ -69,6 +69,6 @@ def test_unreachable_origin_is_error(tmp_path, monkeypatch):
 
 def test_credentials_in_origin_url_are_not_shown(monkeypatch):
     url = "https://deploy:t0psecret@127.0.0.1:1/solvereign.git"
-    result, _ = run_module(git_tag_check.main, tag_args(url, "87b4a59", timeout=5), monkeypatch)
+    result = run_module(git_tag_check.main, tag_args(url, "87b4a59", timeout=5), monkeypatch)[0]
     assert result["row"]["status"] == "ERROR"
     assert "t0psecret" not in repr(result)

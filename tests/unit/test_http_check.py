@@ -25,7 +25,7 @@ def test_version_passes_on_version_or_commit(server, monkeypatch):
 
 def test_wrong_version_fails_and_names_value(server, monkeypatch):
     server.routes["/api/health"] = Route(200, {"version": "3.6.2"})
-    result, _ = run_module(http_check.main, args(server.url, [version_probe()], advice=["DO NOT proceed"]), monkeypatch)
+    result = run_module(http_check.main, args(server.url, [version_probe()], advice=["DO NOT proceed"]), monkeypatch)[0]
     row = result["row"]
     assert row["status"] == "FAIL"
     assert "'3.6.2'" in row["summary"] and "3.7.0" in row["summary"]
@@ -34,7 +34,7 @@ def test_wrong_version_fails_and_names_value(server, monkeypatch):
 
 def test_html_health_body_is_error(server, monkeypatch):
     server.routes["/api/health"] = Route(200, "<html>hi</html>", content_type="text/html")
-    result, _ = run_module(http_check.main, args(server.url, [version_probe()]), monkeypatch)
+    result = run_module(http_check.main, args(server.url, [version_probe()]), monkeypatch)[0]
     assert result["row"]["status"] == "ERROR"
     assert "expected a JSON body" in result["row"]["summary"]
 
@@ -44,7 +44,7 @@ def test_health_row_one_finding_per_endpoint(server, monkeypatch):
     server.routes["/api/health/ready"] = Route(503, {"detail": "database unavailable"})
     server.routes["/api/health/live"] = Route(200, {})
     probes = [{"path": p} for p in ("/api/health", "/api/health/ready", "/api/health/live")]
-    result, _ = run_module(http_check.main, args(server.url, probes, check_id="2.1"), monkeypatch, check_mode=True)
+    result = run_module(http_check.main, args(server.url, probes, check_id="2.1"), monkeypatch, check_mode=True)[0]
     row = result["row"]
     assert [f["status"] for f in row["findings"]] == ["PASS", "FAIL", "PASS"]
     assert row["status"] == "FAIL"
@@ -67,7 +67,7 @@ def test_malformed_base_url_is_error(monkeypatch):
 def test_header_assertions(server, monkeypatch):
     server.routes["/x"] = Route(200, {}, headers=[("X-Frame-Options", "SAMEORIGIN")])
     probe = {"path": "/x", "header_assertions": [{"name": "x-frame-options", "equals": "DENY"}]}
-    result, _ = run_module(http_check.main, args(server.url, [probe]), monkeypatch)
+    result = run_module(http_check.main, args(server.url, [probe]), monkeypatch)[0]
     assert result["row"]["status"] == "FAIL"
     assert "header x-frame-options is 'SAMEORIGIN', expected 'DENY'" in result["row"]["summary"]
 
@@ -81,5 +81,5 @@ def test_bad_assertion_keys_fail_the_module(server, monkeypatch):
 def test_invalid_jmespath_is_error(server, monkeypatch):
     server.routes["/x"] = Route(200, {"a": 1})
     probe = {"path": "/x", "json_assertions": [{"query": "a[", "equals": 1}]}
-    result, _ = run_module(http_check.main, args(server.url, [probe]), monkeypatch)
+    result = run_module(http_check.main, args(server.url, [probe]), monkeypatch)[0]
     assert result["row"]["status"] == "ERROR" and "invalid JMESPath" in result["row"]["summary"]

@@ -9,6 +9,7 @@ comma-separated fault names in SOLVEREIGN_FAULTS (see ../faults.py).
 Run: python app.py   (configuration from SOLVEREIGN_* environment variables)
 """
 
+import math
 import asyncio
 import base64
 import binascii
@@ -203,7 +204,7 @@ def _labels(**kv):
 
 def _fmt(v):
     if isinstance(v, float):
-        return repr(v) if v == v else "NaN"
+        return "NaN" if math.isnan(v) else repr(v)
     return str(v)
 
 
@@ -295,7 +296,7 @@ def process_metrics(start_time):
         mem = {}
         with open("/proc/meminfo") as fh:
             for line in fh:
-                key, _, rest = line.partition(":")
+                key, dummy, rest = line.partition(":")
                 mem[key] = int(rest.split()[0]) * 1024
         out += ["# HELP node_memory_MemTotal_bytes Memory information field MemTotal_bytes.",
                 "# TYPE node_memory_MemTotal_bytes gauge",
@@ -683,7 +684,7 @@ async def whatsapp_webhook(request: Request):
         header = request.headers.get("x-hub-signature-256")
         if not header:
             return reject("whatsapp", 401, "missing X-Hub-Signature-256")
-        scheme, _, received = header.partition("=")
+        scheme, dummy, received = header.partition("=")
         if scheme != "sha256":
             return reject("whatsapp", 403, "unsupported signature scheme")
         expected = hmac.new(WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -705,7 +706,7 @@ async def billing_webhook(request: Request):
             return reject("billing", 400, "missing Stripe-Signature header")
         timestamp, v1 = None, []
         for item in header.split(","):
-            key, _, value = item.strip().partition("=")
+            key, dummy, value = item.strip().partition("=")
             if key == "t":
                 timestamp = value
             elif key == "v1":
