@@ -44,4 +44,5 @@ fi
 # ansible.cfg looks for collections in .collections: link this checkout there.
 mkdir -p .collections/ansible_collections/solvereign
 ln -sfn "$ROOT" .collections/ansible_collections/solvereign/release_ops
-echo "bootstrap: ready ($("$VENV/bin/ansible" --version | head -1))"
+version=$("$VENV/bin/ansible" --version)
+echo "bootstrap: ready (${version%%$'\n'*})"

@@ -13,6 +13,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.solvereign.release_ops.plugins.filter.checklist import (
     checklist_row,
     error_rows,
+    merge_host_rows,
     recorded_rows,
     skipped_rows,
 )
@@ -25,7 +26,8 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
 
-    _VALID_ARGS = frozenset(("result", "row", "rows", "results", "skip", "error", "reason", "environment", "reset"))
+    _VALID_ARGS = frozenset(("result", "row", "rows", "results", "skip", "error", "reason", "environment", "reset",
+                             "host_rows"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -50,6 +52,11 @@ class ActionModule(ActionBase):
             new_rows = skipped_rows(specs, environment, reason or "not applicable")
         elif args.get("error"):
             new_rows = error_rows(specs, environment, reason or "could not be evaluated")
+        elif "host_rows" in args:
+            # One row per environment from the rows each of its hosts produced.
+            if len(specs) != 1:
+                raise AnsibleActionFail("'host_rows' records one row: give its spec in 'row'")
+            new_rows = [merge_host_rows(args.get("host_rows") or {}, specs[0], environment)]
         elif "results" in args:
             # A module that returns several rows at once (key 'rows'), matched by id.
             registered = args.get("results") or {}

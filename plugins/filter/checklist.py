@@ -52,6 +52,37 @@ def checklist_row(result, spec, environment, skip_reason=None):
     return placeholder.to_dict()
 
 
+def merge_host_rows(host_rows, spec, environment):
+    """One row from the rows several hosts of an environment produced for the same check.
+
+    ``host_rows`` maps host name to its row (None when the check did not run there). Findings
+    keep their status and are prefixed with the host; a host without a row is an ERROR finding;
+    hosts that only skipped make the row SKIP when no host evaluated anything.
+    """
+    check_id, title = _row_spec(spec)
+    merged = CheckRow(check_id, title, environment)
+    skips = []
+    for host in sorted(host_rows or {}):
+        row = host_rows[host]
+        if not isinstance(row, dict) or not row.get("status"):
+            merged.error(host, "%s: the check did not run on this host" % host)
+        elif row["status"] == "SKIP" and not row.get("findings"):
+            skips.append("%s: %s" % (host, row.get("summary")))
+        else:
+            for finding in row.get("findings") or []:
+                extra = dict((k, v) for k, v in finding.items() if k not in ("name", "status", "message"))
+                extra["host"] = host
+                merged.add("%s: %s" % (host, finding.get("name")), finding.get("status", "ERROR"),
+                           "%s: %s" % (host, finding.get("message")), **extra)
+            merged.advice = row.get("advice") or merged.advice
+    if not merged.findings:
+        if skips:
+            merged.mark_skipped("; ".join(skips))
+        else:
+            merged.error("hosts", "no host of environment %s ran the check" % environment)
+    return merged.to_dict()
+
+
 def skipped_rows(specs, environment, reason):
     """SKIP rows for every ``{id, title}`` in ``specs`` with ``reason`` as summary."""
     rows = []
@@ -123,6 +154,7 @@ class FilterModule(object):
         return {
             "checklist_row": checklist_row,
             "skipped_rows": skipped_rows,
+            "merge_host_rows": merge_host_rows,
             "error_rows": error_rows,
             "gate_reason": gate_reason,
             "checklist_reports": checklist_reports,

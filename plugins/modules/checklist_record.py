@@ -45,6 +45,12 @@ options:
       - What a check task that returns several rows (key C(rows)) registered; each of O(rows) is
         matched by id.
     type: raw
+  host_rows:
+    description:
+      - Rows that several hosts of the environment produced for the same check, by host name
+        (V(null) for a host where the check did not run). They are merged into one row: findings
+        are prefixed with the host, a host without a row is an V(ERROR) finding.
+    type: dict
   row:
     description: Id and title of the row, C({id, title}).
     type: dict

@@ -76,3 +76,16 @@ def test_gate_reason_and_reports():
     assert filters.gate_reason(hostvars, ["prd"], "prod") == ""
     reports = filters.checklist_reports(hostvars, ["stg", "prd", "prd2"])
     assert len(reports) == 1 and [r["id"] for r in reports[0]["rows"]] == ["1.2", "2.1", "2.2"]
+
+
+def test_merge_host_rows_keeps_every_host():
+    spec = {"id": "7.3", "title": "Log sampling"}
+    ok = row("7.3", "PASS", message="0 error lines")
+    bad = row("7.3", "FAIL", message="stack trace")
+    merged = filters.merge_host_rows({"web1": ok, "web2": bad, "web3": None}, spec, "prod")
+    assert merged["status"] == "FAIL"
+    assert [f["name"] for f in merged["findings"]] == ["web1: f", "web2: f", "web3"]
+    assert merged["findings"][2]["status"] == "ERROR" and "did not run" in merged["findings"][2]["message"]
+    skipped = filters.merge_host_rows({"web1": row("7.3", "SKIP")}, spec, "prod")
+    assert skipped["status"] == "SKIP" and skipped["summary"] == "web1: not configured"
+    assert filters.merge_host_rows({}, spec, "prod")["status"] == "ERROR"
