@@ -32,47 +32,11 @@ attributes:
     details: The check only reads; it runs the same in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - The module never fails because the system under test does not meet the criteria; it returns
-    a row whose RV(row.status) says so. It fails only when its own arguments are unusable.
+    a row whose C(status) says so. It fails only when its own arguments are unusable.
   - Statuses are V(PASS), V(WARN), V(FAIL), V(ERROR) (could not be evaluated) and V(SKIP). A row's
     status is the worst status of its findings; a row without findings is V(ERROR).
-"""
-
-    RETURN = r"""
-row:
-  description: The checklist row.
-  returned: always
-  type: dict
-  contains:
-    id:
-      description: Row id from O(check_id).
-      type: str
-    environment:
-      description: Environment from O(environment).
-      type: str
-    title:
-      description: Row title from O(check_title).
-      type: str
-    status:
-      description: Worst status of the findings.
-      type: str
-      choices: [PASS, WARN, FAIL, ERROR, SKIP]
-    summary:
-      description: One line that says why the row has its status.
-      type: str
-    findings:
-      description: One entry per thing looked at, each with C(name), C(status) and C(message).
-      type: list
-      elements: dict
-    started_at:
-      description: UTC time the check started (ISO 8601).
-      type: str
-    duration_s:
-      description: Seconds the check took.
-      type: float
-status:
-  description: Same as RV(row.status).
-  returned: always
-  type: str
 """

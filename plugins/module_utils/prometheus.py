@@ -21,7 +21,7 @@ import math
 import re
 import time
 
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import HttpError, join_url
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import HttpError, join_url
 from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import redact_text
 from ansible_collections.solvereign.release_ops.plugins.module_utils.result import (
     ERROR,

@@ -23,7 +23,7 @@ import email.utils
 import re
 import time
 
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import HttpError, join_url
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import HttpError, join_url
 
 try:
     from urllib.parse import quote, urlencode

@@ -36,6 +36,8 @@ attributes:
     support: none
   bypass_host_loop:
     support: none
+  platform:
+    platforms: posix
 options:
   result:
     description: What the check task registered; its C(row) is recorded.
@@ -48,8 +50,9 @@ options:
   host_rows:
     description:
       - Rows that several hosts of the environment produced for the same check, by host name
-        (V(null) for a host where the check did not run). They are merged into one row: findings
-        are prefixed with the host, a host without a row is an V(ERROR) finding.
+        (V(null) for a host where the check did not run).
+      - They are merged into one row. Findings are prefixed with the host; a host without a row
+        is an V(ERROR) finding.
     type: dict
   row:
     description: Id and title of the row, C({id, title}).

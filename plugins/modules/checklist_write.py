@@ -31,6 +31,8 @@ attributes:
       playbooks set C(check_mode=false) on this task); it never touches the system under test.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   rows:
     description: Checklist rows, as returned in RV(solvereign.release_ops.http_check#module:row) by the check modules.

@@ -29,7 +29,7 @@ extends_documentation_fragment:
 options:
   repo:
     description:
-      - The origin holding the release tags: a local path of a (bare) repository or a git URL.
+      - The origin holding the release tags, as a local path of a (bare) repository or a git URL.
     type: str
     required: true
   tag:
@@ -42,7 +42,7 @@ options:
     required: true
   expected_message:
     description:
-      - Text the tag message must contain, for example V(GA Release: SOLVEREIGN v3.7.0).
+      - "Text the tag message must contain, for example V(GA Release: SOLVEREIGN v3.7.0)."
       - Empty to skip the message finding.
     type: str
     default: ""
@@ -69,6 +69,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+row:
+  description:
+    - The checklist row, with C(id), C(environment), C(title), C(status) (V(PASS), V(WARN),
+      V(FAIL), V(ERROR) or V(SKIP)), C(summary), C(findings) (each with C(name), C(status),
+      C(message)), C(started_at), C(duration_s) and, unless it passes, C(advice).
+  returned: always
+  type: dict
+status:
+  description: The row's status.
+  returned: always
+  type: str
 tag_object:
   description: Hash of the annotated tag object on the origin, if the tag exists.
   returned: always

@@ -25,7 +25,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
-  - solvereign.release_ops.http
+  - solvereign.release_ops.http_client
 options:
   base_url:
     description:
@@ -116,6 +116,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+row:
+  description:
+    - The checklist row, with C(id), C(environment), C(title), C(status) (V(PASS), V(WARN),
+      V(FAIL), V(ERROR) or V(SKIP)), C(summary), C(findings) (each with C(name), C(status),
+      C(message)), C(started_at), C(duration_s) and, unless it passes, C(advice).
+  returned: always
+  type: dict
+status:
+  description: The row's status.
+  returned: always
+  type: str
 responses:
   description: Status, timing and selected headers of every probe answer (bodies not included).
   returned: always
@@ -128,7 +139,7 @@ responses:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils import assertions
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import (
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import (
     HttpClient,
     HttpError,
     ensure_requests,

@@ -24,6 +24,7 @@ description:
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
   - solvereign.release_ops.postgres
 options:
@@ -63,6 +64,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+row:
+  description:
+    - The checklist row, with C(id), C(environment), C(title), C(status) (V(PASS), V(WARN),
+      V(FAIL), V(ERROR) or V(SKIP)), C(summary), C(findings) (each with C(name), C(status),
+      C(message)), C(started_at), C(duration_s) and, unless it passes, C(advice).
+  returned: always
+  type: dict
+status:
+  description: The row's status.
+  returned: always
+  type: str
 latest_version:
   description: Highest applied version, or null when none could be read.
   returned: always

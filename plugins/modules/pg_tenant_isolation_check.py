@@ -35,6 +35,7 @@ description:
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
   - solvereign.release_ops.postgres
 options:
@@ -81,6 +82,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+row:
+  description:
+    - The checklist row, with C(id), C(environment), C(title), C(status) (V(PASS), V(WARN),
+      V(FAIL), V(ERROR) or V(SKIP)), C(summary), C(findings) (each with C(name), C(status),
+      C(message)), C(started_at), C(duration_s) and, unless it passes, C(advice).
+  returned: always
+  type: dict
+status:
+  description: The row's status.
+  returned: always
+  type: str
 role:
   description: Who the probe ran as.
   returned: when connected
@@ -388,7 +400,7 @@ class IsolationProbe(object):
                                   "(database_probe_role) to cover it" % (table["table"], user), **data)
                     continue
             if problems:
-                status = worst([s for s, _ in problems])
+                status = worst([p[0] for p in problems])
                 shown = [m for s, m in problems if s == status] + [m for s, m in problems if s != status]
                 self.row.add(name, status, "%s: %s" % (table["table"], "; ".join(shown)), **data)
             else:
@@ -484,8 +496,8 @@ def main():
         session = session_from_module(module)
         with session as db:
             identity = db.identity()
-            result["role"] = dict((k, identity.get(k)) for k in ("current_user", "session_user", "superuser",
-                                                                  "bypassrls", "database"))
+            identity_keys = ("current_user", "session_user", "superuser", "bypassrls", "database")
+            result["role"] = dict((k, identity.get(k)) for k in identity_keys)
             probe = IsolationProbe(module, db, row)
             subject_to_rls = probe.judge_role(identity)
             tables = probe.discover()

@@ -28,7 +28,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
-  - solvereign.release_ops.http
+  - solvereign.release_ops.http_client
 options:
   url:
     description:
@@ -150,6 +150,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+row:
+  description:
+    - The checklist row, with C(id), C(environment), C(title), C(status) (V(PASS), V(WARN),
+      V(FAIL), V(ERROR) or V(SKIP)), C(summary), C(findings) (each with C(name), C(status),
+      C(message)), C(started_at), C(duration_s) and, unless it passes, C(advice).
+  returned: always
+  type: dict
+status:
+  description: The row's status.
+  returned: always
+  type: str
 measurements:
   description: Every query with its judged series (labels, deciding value, status).
   returned: always
@@ -165,7 +176,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import (
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import (
     HttpClient,
     ensure_requests,
     http_argument_spec,

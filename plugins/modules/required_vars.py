@@ -34,6 +34,8 @@ attributes:
     support: none
   bypass_host_loop:
     support: none
+  platform:
+    platforms: posix
 options:
   names:
     description: Names of the variables that must be usable.

@@ -34,7 +34,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - solvereign.release_ops.check_row
-  - solvereign.release_ops.http
+  - solvereign.release_ops.http_client
 attributes:
   platform:
     platforms: posix
@@ -116,7 +116,7 @@ responses:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils import headers as hdr
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import (
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import (
     HttpClient,
     HttpError,
     ensure_requests,

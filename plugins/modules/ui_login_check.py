@@ -162,7 +162,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils import browser as br
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import join_url
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import join_url
 from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import redact_text
 from ansible_collections.solvereign.release_ops.plugins.module_utils.result import (
     check_common_argument_spec,

@@ -36,7 +36,7 @@ author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - solvereign.release_ops.http
+  - solvereign.release_ops.http_client
 options:
   environment:
     description: Name of the environment checked; copied into the rows.
@@ -148,7 +148,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils import webhooks as wh
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import (
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import (
     HttpClient,
     HttpError,
     ensure_requests,

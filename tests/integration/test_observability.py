@@ -199,8 +199,8 @@ def test_docker_unreachable_is_error(stack, docker_engine, sentry, verify, tmp_p
     assert "docker is not reachable" in run.row("7.3")["summary"]
 
 
-def test_unreachable_docker_host_gives_error_finding_in_one_row(stack, docker_engine, sentry, verify, tmp_path,
-                                                                 unused_port):
+def test_unreachable_docker_host_gives_error_finding_in_one_row(
+        stack, docker_engine, sentry, verify, tmp_path, unused_port):
     extra_inventory = tmp_path / "ghost.yml"
     extra_inventory.write_text(
         "solvereign:\n  children:\n    local:\n      hosts:\n        solvereign-ghost:\n"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A stand-in for the parts of Sentry's web API that the 7.1 check reads (Sentry cannot run here).
 
 It follows Sentry's documented request and response shapes:

@@ -401,8 +401,8 @@ def _start_db(cfg):
     res = _run_as_pg([_pg_bin("pg_ctl"), "start", "-D", str(data), "-l", str(pg_log), "-w",
                       "-t", str(int(START_TIMEOUT["db"]))], START_TIMEOUT["db"] + 10)
     if res.returncode != 0:
-        raise StackError("PostgreSQL did not start (%s); %s" % (res.stdout.strip().splitlines()[-1:] or "",
-                                                                   _log_hint(pg_log)))
+        last_line = res.stdout.strip().splitlines()[-1:] or ""
+        raise StackError("PostgreSQL did not start (%s); %s" % (last_line, _log_hint(pg_log)))
     deadline = time.monotonic() + START_TIMEOUT["db"]
     isready = _pg_bin("pg_isready")
     while True:

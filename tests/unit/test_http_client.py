@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.solvereign.release_ops.plugins.module_utils.http import (
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import (
     HttpClient, HttpError, join_url, validate_url,
 )
 

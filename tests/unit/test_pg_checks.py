@@ -52,7 +52,7 @@ def test_latest_at_or_above_minimum_passes():
     row, latest = judge_migrations(migrations(*["%03d" % n for n in range(1, 42)]))
     assert latest == "041"
     assert row.status == "PASS"
-    row, _ = judge_migrations(migrations(*["%03d" % n for n in range(1, 43)]))
+    row = judge_migrations(migrations(*["%03d" % n for n in range(1, 43)]))[0]
     assert row.status == "PASS"
 
 
@@ -64,14 +64,14 @@ def test_latest_below_minimum_fails():
 
 
 def test_missing_applied_at_fails_and_names_the_versions():
-    row, _ = judge_migrations(migrations(*["%03d" % n for n in range(1, 42)], missing_at=("038",)))
+    row = judge_migrations(migrations(*["%03d" % n for n in range(1, 42)], missing_at=("038",)))[0]
     assert statuses(row) == {"latest": "PASS", "applied_at": "FAIL", "sequence": "PASS"}
     assert "038" in row.summary
 
 
 def test_gap_is_a_warning():
     versions = ["%03d" % n for n in range(1, 42) if n not in (12, 13)]
-    row, _ = judge_migrations(migrations(*versions))
+    row = judge_migrations(migrations(*versions))[0]
     assert row.status == "WARN"
     assert "012, 013" in row.summary
 

@@ -27,7 +27,7 @@ def test_vector_single_series_pass():
 
 
 def test_vector_over_threshold_fails_and_names_value_and_query():
-    status, message, _ = prometheus.judge("p95", "histogram_quantile(x)", P95, "vector", vector(({}, "4.8")))
+    status, message = prometheus.judge("p95", "histogram_quantile(x)", P95, "vector", vector(({}, "4.8")))[:2]
     assert status == "FAIL"
     assert "4.8s >= 2s" in message and "histogram_quantile(x)" in message
 
@@ -47,33 +47,33 @@ def test_empty_vector_is_error_not_zero():
 
 
 def test_empty_as_zero_for_count_signals():
-    status, _, _ = prometheus.judge("errors", "q", parse_threshold("< 10"), "vector", [], empty_as_zero=True)
+    status = prometheus.judge("errors", "q", parse_threshold("< 10"), "vector", [], empty_as_zero=True)[0]
     assert status == "PASS"
 
 
 def test_nan_is_error():
-    status, message, _ = prometheus.judge("p95", "q", P95, "vector", vector(({}, "NaN")))
+    status, message = prometheus.judge("p95", "q", P95, "vector", vector(({}, "NaN")))[:2]
     assert status == "ERROR" and "NaN" in message and "0/0" in message
 
 
 def test_positive_infinity_is_a_value_that_fails():
-    status, message, _ = prometheus.judge("p95", "q", P95, "vector", vector(({}, "+Inf")))
+    status, message = prometheus.judge("p95", "q", P95, "vector", vector(({}, "+Inf")))[:2]
     assert status == "FAIL" and "+Inf" in message
 
 
 def test_fail_outranks_nan_in_another_series():
-    status, _, series = prometheus.judge("p95", "q", P95, "vector",
-                                         vector(({"i": "a"}, "NaN"), ({"i": "b"}, "9")))
+    status, dummy, series = prometheus.judge("p95", "q", P95, "vector",
+                                             vector(({"i": "a"}, "NaN"), ({"i": "b"}, "9")))
     assert status == "FAIL" and sorted(s["status"] for s in series) == ["ERROR", "FAIL"]
 
 
 def test_scalar_result():
-    status, message, _ = prometheus.judge("ratio", "q", PCT, "scalar", [1700000000.0, "0.5"])
+    status, message = prometheus.judge("ratio", "q", PCT, "scalar", [1700000000.0, "0.5"])[:2]
     assert status == "PASS" and "0.5% < 1%" in message
 
 
 def test_ratio_values_compare_as_percent():
-    status, message, _ = prometheus.judge("err", "q", PCT, "vector", vector(({}, "0.2")), ratio=True)
+    status, message = prometheus.judge("err", "q", PCT, "vector", vector(({}, "0.2")), ratio=True)[:2]
     assert status == "FAIL" and "20% >= 1%" in message
 
 
@@ -89,21 +89,21 @@ def test_matrix_with_nan_point_is_error():
 
 
 def test_string_result_is_error():
-    status, message, _ = prometheus.judge("x", "q", P95, "string", [1, "hello"])
+    status, message = prometheus.judge("x", "q", P95, "string", [1, "hello"])[:2]
     assert status == "ERROR" and "string" in message
 
 
 def test_violation_status_can_be_error():
-    status, _, _ = prometheus.judge("up", "up", parse_threshold("== 1"), "vector", vector(({"job": "a"}, "0")),
-                                    violation_status="ERROR")
+    status = prometheus.judge("up", "up", parse_threshold("== 1"), "vector", vector(({"job": "a"}, "0")),
+                              violation_status="ERROR")[0]
     assert status == "ERROR"
 
 
 def test_traffic_guard():
     assert prometheus.judge_traffic("vector", vector(({}, "4")), 0.1, "ERROR", "q")[0] == "PASS"
-    status, message, _ = prometheus.judge_traffic("vector", vector(({}, "0.01")), 0.1, "WARN", "q")
+    status, message = prometheus.judge_traffic("vector", vector(({}, "0.01")), 0.1, "WARN", "q")[:2]
     assert status == "WARN" and "not enough traffic" in message
-    status, message, _ = prometheus.judge_traffic("vector", [], 0.1, "ERROR", "q")
+    status, message = prometheus.judge_traffic("vector", [], 0.1, "ERROR", "q")[:2]
     assert status == "ERROR" and "not enough traffic" in message
 
 
@@ -146,16 +146,16 @@ def test_unreachable_prometheus_is_error_for_every_query(closed_port, monkeypatc
 
 def test_non_prometheus_answer_is_error(server, monkeypatch):
     server.routes["/api/v1/query?query=up"] = Route(200, "<html>login</html>", content_type="text/html")
-    result, _ = run_module(prometheus_check.main, module_args(server.url), monkeypatch)
+    result = run_module(prometheus_check.main, module_args(server.url), monkeypatch)[0]
     assert result["row"]["status"] == "ERROR"
     assert "not a Prometheus API answer" in result["row"]["summary"]
 
 
 def test_rejected_query_keeps_prometheus_error_and_token_is_sent_not_shown(server, monkeypatch, tmp_path):
-    server.routes["/api/v1/query?query=up"] = Route(400, {"status": "error", "errorType": "bad_data",
-                                                         "error": "parse error: unexpected end of input"})
+    server.routes["/api/v1/query?query=up"] = Route(
+        400, {"status": "error", "errorType": "bad_data", "error": "parse error: unexpected end of input"})
     args = module_args(server.url, bearer_token="prom-secret-token", evidence_dir=str(tmp_path))
-    result, _ = run_module(prometheus_check.main, args, monkeypatch)
+    result = run_module(prometheus_check.main, args, monkeypatch)[0]
     assert result["row"]["status"] == "ERROR"
     assert "parse error: unexpected end of input" in result["row"]["summary"]
     assert server.requests[-1][2]["Authorization"] == "Bearer prom-secret-token"

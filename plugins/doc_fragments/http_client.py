@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Connection options of the shared HTTP client (module_utils/http.py).
+    # Connection options of the shared HTTP client (module_utils/http_client.py).
     DOCUMENTATION = r"""
 options:
   timeout:
