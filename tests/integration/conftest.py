@@ -46,43 +46,42 @@ def wait_for_prometheus_rates(timeout=30.0):
     pytest.fail("Prometheus did not scrape the API within %.0f s" % timeout, pytrace=False)
 
 
+def _faults(apply):
+    """A function that applies faults with ``apply`` and a cleanup that restores health once."""
+    used = []
+
+    def set_faults(*names):
+        used.append(names)
+        apply(faults=names)
+
+    def restore():
+        if used:
+            apply(faults=())
+    return set_faults, restore
+
+
 @pytest.fixture
 def api_faults(stack):
     """Restart the API with the given faults; the healthy API is back after the test."""
-    used = []
-
-    def _set(*names):
-        used.append(names)
-        stack.restart_api(faults=names)
-    yield _set
-    if used:
-        stack.restart_api(faults=())
+    set_faults, restore = _faults(stack.restart_api)
+    yield set_faults
+    restore()
 
 
 @pytest.fixture
 def db_faults(stack):
     """Recreate the database with the given faults; the healthy schema is back after the test."""
-    used = []
-
-    def _set(*names):
-        used.append(names)
-        stack.reset_db(faults=names)
-    yield _set
-    if used:
-        stack.reset_db(faults=())
+    set_faults, restore = _faults(stack.reset_db)
+    yield set_faults
+    restore()
 
 
 @pytest.fixture
 def origin_faults(stack):
     """Rebuild the origin repository with the given tag faults; healthy again after the test."""
-    used = []
-
-    def _set(*names):
-        used.append(names)
-        stack.rebuild_origin(faults=names)
-    yield _set
-    if used:
-        stack.rebuild_origin(faults=())
+    set_faults, restore = _faults(stack.rebuild_origin)
+    yield set_faults
+    restore()
 
 
 class Run:
