@@ -11,7 +11,7 @@ from tests.stack import stackctl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-COMPONENTS = ("db", "api", "prometheus")
+COMPONENTS = ("db", "api", "prometheus", "sentry")
 
 
 @pytest.fixture(scope="session")
@@ -21,29 +21,8 @@ def stack():
         stackctl.start(components=COMPONENTS)
     except stackctl.StackError as exc:
         pytest.fail("the reference stack did not start: %s" % exc, pytrace=False)
-    wait_for_prometheus_rates()
     yield stackctl
     stackctl.stop()
-
-
-def wait_for_prometheus_rates(timeout=30.0):
-    """Rates need two scrapes: wait (bounded) until Prometheus has scraped the API a few times."""
-    import time
-    import urllib.parse
-    import urllib.request
-
-    query = 'count_over_time(up{job="solvereign-api"}[1m]) >= 3'
-    url = stackctl.env()["prometheus_url"] + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if json.load(answer)["data"]["result"]:
-                    return
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-    pytest.fail("Prometheus did not scrape the API within %.0f s" % timeout, pytrace=False)
 
 
 def _faults(apply):

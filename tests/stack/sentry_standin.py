@@ -41,7 +41,8 @@ def _iso(when):
 
 
 class SentryStandin:
-    def __init__(self, token="sentry-standin-token", org=ORG, project=PROJECT, page_size=2, retry_after="1"):
+    def __init__(self, token="sentry-standin-token", org=ORG, project=PROJECT, page_size=2, retry_after="1",
+                 port=0):
         self.token = token
         self.org = org
         self.project = project
@@ -67,7 +68,7 @@ class SentryStandin:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -176,3 +177,26 @@ class SentryStandin:
         header = ", ".join([link("previous", max(0, offset - limit), offset > 0),
                             link("next", offset + limit, has_next)])
         return 200, page, [("Link", header)]
+
+
+def main(argv=None):
+    """Serve the stand-in until terminated (the reference stack runs it as a component)."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="Sentry web API stand-in on 127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--case", choices=CASES, default="quiet")
+    args = parser.parse_args(argv)
+    standin = SentryStandin(token=args.token, port=args.port)
+    standin.case = args.case
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *unused: stopped.set())
+    signal.signal(signal.SIGINT, lambda *unused: stopped.set())
+    stopped.wait()
+    standin.close()
+
+
+if __name__ == "__main__":
+    main()

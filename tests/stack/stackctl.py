@@ -1,7 +1,7 @@
 """Control the SOLVEREIGN reference stack: PostgreSQL, the API stand-in, Prometheus.
 
 CLI:
-    stackctl.py start [--faults a,b] [--components db,api,prometheus]
+    stackctl.py start [--faults a,b] [--components db,api,prometheus,sentry]
     stackctl.py stop
     stackctl.py status
     stackctl.py restart-api [--faults a,b]
@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from origin import ORIGIN_FAULTS, create_origin  # noqa: E402
 
 API_FAULTS = fault_catalog.API_FAULTS
 DB_FAULTS = fault_catalog.DB_FAULTS
-COMPONENTS = ("db", "api", "prometheus")
+COMPONENTS = ("db", "api", "prometheus", "sentry")
 
 # Fixed test credentials (the stack only listens on 127.0.0.1).
 DB_NAME = "solvereign"
@@ -60,6 +61,7 @@ LOGIN_PASSWORD = "Dispatch3r!stack"
 WHATSAPP_APP_SECRET = "solvereign-whatsapp-app-secret-test"
 WHATSAPP_VERIFY_TOKEN = "solvereign-whatsapp-verify-token-test"
 BILLING_WEBHOOK_SECRET = "whsec_solvereign_billing_test"
+SENTRY_TOKEN = "sntrys_solvereign_standin_test"
 # Used only when no origin was built; normally the API reports the origin's release commit.
 COMMIT_SHA = "87b4a59c3e1d2f0a6b7c8d9e0f1a2b3c4d5e6f70"
 
@@ -94,11 +96,13 @@ def _config():
         "api_port": _port("SOLVEREIGN_STACK_API_PORT", 18080),
         "pg_port": _port("SOLVEREIGN_STACK_PG_PORT", 15432),
         "prom_port": _port("SOLVEREIGN_STACK_PROM_PORT", 19090),
+        "sentry_port": _port("SOLVEREIGN_STACK_SENTRY_PORT", 19091),
         "pg_data": state / "pg",
         "pg_socket": state / "pgsocket",
         "logs": state / "logs",
         "api_pid": state / "api.pid",
         "prom_pid": state / "prometheus.pid",
+        "sentry_pid": state / "sentry.pid",
         "prom_data": state / "prometheus-data",
         "prom_config": state / "prometheus.yml",
         "sendgrid_private": state / "sendgrid_private_key.pem",
@@ -572,6 +576,56 @@ def _start_prometheus(cfg):
         time.sleep(0.1)
 
 
+def _wait_for_scrapes(cfg, scrapes=3, timeout=30.0):
+    """Rates need several scrapes: wait (bounded) until Prometheus has scraped the API enough."""
+    query = 'count_over_time(up{job="solvereign-api"}[1m]) >= %d' % scrapes
+    url = "http://127.0.0.1:%d/api/v1/query?%s" % (cfg["prom_port"], urllib.parse.urlencode({"query": query}))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if json.load(answer)["data"]["result"]:
+                    return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.5)
+    raise StackError("Prometheus did not scrape the API %d times within %.0f s; %s"
+                     % (scrapes, timeout, _log_hint(cfg["logs"] / "prometheus.log")))
+
+
+# ---------------------------------------------------------------------------
+# Sentry web API stand-in (Sentry itself cannot run here)
+# ---------------------------------------------------------------------------
+def _stop_sentry(cfg):
+    pid = _read_pid(cfg["sentry_pid"])
+    if pid:
+        _terminate(pid, "sentry_standin")
+    try:
+        cfg["sentry_pid"].unlink()
+    except OSError:
+        pass
+
+
+def _start_sentry(cfg):
+    _require_port(cfg["sentry_port"], "the Sentry stand-in", "SOLVEREIGN_STACK_SENTRY_PORT")
+    log_path = cfg["logs"] / "sentry.log"
+    with open(log_path, "ab") as log_fh:
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / "sentry_standin.py"), "--port", str(cfg["sentry_port"]),
+             "--token", SENTRY_TOKEN], cwd=str(HERE), stdin=subprocess.DEVNULL, stdout=log_fh,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    cfg["sentry_pid"].write_text("%d\n" % proc.pid)
+    url = "http://127.0.0.1:%d/api/0/" % cfg["sentry_port"]
+    deadline = time.monotonic() + 10.0
+    while _http_status(url, timeout=0.5) is None:
+        if proc.poll() is not None:
+            raise StackError("the Sentry stand-in exited with status %d during start; %s"
+                             % (proc.returncode, _log_hint(log_path)))
+        if time.monotonic() > deadline:
+            raise StackError("the Sentry stand-in did not answer within 10 s; %s" % _log_hint(log_path))
+        time.sleep(0.05)
+
+
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
@@ -617,6 +671,10 @@ def start(faults=(), components=COMPONENTS):
             _start_api(cfg, api_faults)
         if "prometheus" in components:
             _start_prometheus(cfg)
+        if "sentry" in components:
+            _start_sentry(cfg)
+        if "prometheus" in components and "api" in components:
+            _wait_for_scrapes(cfg)
     except BaseException:
         stop()
         raise
@@ -629,6 +687,7 @@ def stop():
     cfg = _config()
     if not cfg["state"].exists():
         return
+    _stop_sentry(cfg)
     _stop_prometheus(cfg)
     _stop_api(cfg)
     if cfg["pg_data"].exists():
@@ -678,6 +737,8 @@ def status():
     prom_pid = prom_pid if _proc_alive(prom_pid, "prometheus") else None
     api_url = "http://127.0.0.1:%d" % cfg["api_port"]
     prom_url = "http://127.0.0.1:%d" % cfg["prom_port"]
+    sentry_pid = _read_pid(cfg["sentry_pid"])
+    sentry_pid = sentry_pid if _proc_alive(sentry_pid, "sentry_standin") else None
     return {
         "state_dir": str(cfg["state"]),
         "db": {"running": bool(pg_pid), "pid": pg_pid, "port": cfg["pg_port"],
@@ -685,6 +746,8 @@ def status():
         "api": {"running": bool(api_pid), "pid": api_pid, "url": api_url,
                 "live": _http_status(api_url + "/api/health/live") == 200 if api_pid else False,
                 "faults": state.get("api_faults", []), "log": str(cfg["logs"] / "api.log")},
+        "sentry": {"running": bool(sentry_pid), "pid": sentry_pid,
+                   "url": "http://127.0.0.1:%d" % cfg["sentry_port"], "log": str(cfg["logs"] / "sentry.log")},
         "prometheus": {"running": bool(prom_pid), "pid": prom_pid, "url": prom_url,
                        "ready": _http_status(prom_url + "/-/ready") == 200 if prom_pid else False,
                        "log": str(cfg["logs"] / "prometheus.log")},
@@ -712,6 +775,11 @@ def env():
         "pg_port": port,
         "prometheus_port": cfg["prom_port"],
         "prometheus_job": "solvereign-api",
+        "sentry_url": ("http://127.0.0.1:%d" % cfg["sentry_port"]
+                       if "sentry" in (_load_state(cfg).get("components") or []) else ""),
+        "sentry_org": "solvereign",
+        "sentry_project": "solvereign-api",
+        "sentry_token": SENTRY_TOKEN,
         "release_version": "3.7.0",
         "release_commit": _release_commit(cfg),
         "origin": str(cfg["state"] / "origin.git"),
@@ -741,6 +809,9 @@ def _print_status(st):
              ",".join(api["faults"]) or "none"))
     print("prometheus  %-8s pid=%-8s %s  ready=%s"
           % ("running" if prom["running"] else "stopped", prom["pid"] or "-", prom["url"], prom["ready"]))
+    sentry = st["sentry"]
+    print("sentry      %-8s pid=%-8s %s  (Sentry web API stand-in)"
+          % ("running" if sentry["running"] else "stopped", sentry["pid"] or "-", sentry["url"]))
 
 
 def main(argv=None):
@@ -748,7 +819,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("start", help="(re)start the stack")
     p.add_argument("--faults", default="", help="comma-separated fault names (API and DB)")
-    p.add_argument("--components", default=",".join(COMPONENTS), help="subset of db,api,prometheus")
+    p.add_argument("--components", default=",".join(COMPONENTS), help="subset of db,api,prometheus,sentry")
     sub.add_parser("stop", help="stop the stack")
     sub.add_parser("status", help="show what runs")
     p = sub.add_parser("restart-api", help="restart only the API with new API faults")
