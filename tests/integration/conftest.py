@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -23,6 +24,21 @@ def stack():
         pytest.fail("the reference stack did not start: %s" % exc, pytrace=False)
     yield stackctl
     stackctl.stop()
+
+
+def assert_no_traceback(run):
+    """No Python traceback in the run's output (a container's escaped log sample does not count)."""
+    output = run.output.replace("Traceback (most recent call last):\\n", "")
+    assert "Traceback (most recent call last)" not in output, run.output[-3000:]
+
+
+def closed_port():
+    """A loopback port nothing listens on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
 
 
 def _faults(apply):

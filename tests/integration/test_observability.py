@@ -20,6 +20,8 @@ import pytest
 from tests.stack import dockerd
 from tests.stack.sentry_standin import SentryStandin
 
+from .conftest import assert_no_traceback, closed_port
+
 RATE_WINDOW = "30s"
 SENTRY_TOKEN = "sntrys_integration_secret_token_42"
 CLEAN_SCRIPT = "echo 'INFO solvereign api started'; echo 'INFO GET /api/health 200'; echo 'INFO plans listed'"
@@ -27,11 +29,6 @@ TRACE_SCRIPT = ("echo 'INFO solvereign api started'; "
                 "printf 'Traceback (most recent call last):\\n  File \"/app/plans.py\", line 41, in list_plans\\n"
                 "    return solver.snapshot(tenant)\\nRuntimeError: solver snapshot unavailable "
                 "Authorization: Bearer sekrit-bearer-value\\n' >&2; echo 'INFO next request ok'")
-
-
-def assert_no_traceback(run):
-    assert "Traceback (most recent call last)" not in run.output.replace(
-        "Traceback (most recent call last):\\n", ""), run.output[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -219,12 +216,7 @@ def test_unreachable_docker_host_gives_error_finding_in_one_row(
 
 @pytest.fixture
 def unused_port():
-    import socket
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    return closed_port()
 
 
 def test_slow_p95_fails_row_7_2_naming_the_value(prom_stack, docker_engine, sentry, verify):

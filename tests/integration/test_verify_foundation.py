@@ -5,11 +5,9 @@ import os
 import socket
 import threading
 
+from .conftest import assert_no_traceback, closed_port
+
 SECTIONS_1_2 = ["--tags", "fingerprint,health"]
-
-
-def assert_no_traceback(run):
-    assert "Traceback (most recent call last)" not in run.output, run.output[-3000:]
 
 
 def test_healthy_stack_passes(stack, verify):
@@ -75,14 +73,6 @@ def test_missing_tag_fails_row_1_1(origin_faults, verify):
     run = verify(args=SECTIONS_1_2)
     assert run.status("1.1") == "FAIL"
     assert "does not exist" in run.row("1.1")["summary"]
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_unreachable_url_gives_error_rows_and_a_checklist(stack, verify):

@@ -3,18 +3,15 @@ against the real reference stack and a real headless Chromium."""
 
 import json
 import os
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from .conftest import assert_no_traceback, closed_port
+
 WEB_TAGS = ["--tags", "headers,auth,webhooks"]
 ROWS = ("3.1", "3.2", "4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "5.4", "5.5")
-
-
-def assert_no_traceback(run):
-    assert "Traceback (most recent call last)" not in run.output, run.output[-3000:]
 
 
 def assert_rows(run, red, red_status="FAIL"):
@@ -167,14 +164,6 @@ def test_missing_password_names_the_variable(stack, verify):
         assert "solvereign_login_password" in run.row(check_id)["summary"], run.row(check_id)
     assert run.status("4.2") == "PASS"
     assert_no_traceback(run)
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_unreachable_host_gives_error_rows(stack, verify):
