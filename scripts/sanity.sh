@@ -10,7 +10,7 @@ VENV=${VENV:-$ROOT/.venv}
 PIP_VERSION=$("$VENV/bin/python" -c 'import re, ansible_test, os; p = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py"); print(re.search(r"pip=.([0-9.]+).", open(p).read()).group(1))')
 mkdir -p ~/.ansible/test/cache
 cp scripts/pip_bootstrap.py ~/.ansible/test/cache/"get_pip_${PIP_VERSION//./_}.py"
-WORK=$(mktemp -d /tmp/solvereign-sanity.XXXXXX)
+WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 DEST=$WORK/ansible_collections/solvereign/release_ops
 mkdir -p "$DEST"
