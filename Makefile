@@ -8,7 +8,7 @@ STACK := $(PY) tests/stack/stackctl.py
 INVENTORY ?= inventories/local
 EVIDENCE ?= release_evidence/v3.7.0
 
-.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration lint bench clean
+.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration molecule lint bench clean
 
 help:
 	@echo "make demo   - bootstrap, start the reference stack, verify inventories/local, print the checklist"
@@ -36,13 +36,19 @@ demo: bootstrap
 	  echo "Evidence: $(EVIDENCE)/ (checklist.json, checklist.md, junit.xml)"; \
 	  $(STACK) stop; exit $$rc
 
-test: bootstrap test-unit test-integration lint
+test: bootstrap test-unit test-integration molecule lint
 
 test-unit:
 	@$(PY) -m pytest -q tests/unit
 
 test-integration:
 	@$(PY) -m pytest -q tests/integration
+
+# The collection playbook solvereign.release_ops.verify against the reference stack, through molecule.
+molecule: bootstrap
+	@$(STACK) start >/dev/null
+	@rc=0; cd extensions && $(VENV)/bin/molecule test -s verify_local || rc=$$?; \
+	  cd $(CURDIR) && $(STACK) stop; exit $$rc
 
 lint: bootstrap
 	@$(VENV)/bin/ansible-lint --profile production
