@@ -46,8 +46,13 @@ DEFAULT_REDACT_PATTERNS = (
 )
 
 
-def merge_streams(stdout, stderr):
-    """Lines of both streams in time order (``docker logs --timestamps``), timestamps removed."""
+def merge_streams(stdout, stderr, with_stream=False):
+    """Lines of both streams in time order (``docker logs --timestamps``), timestamps removed.
+
+    With ``with_stream`` each line comes as ``(stream, text)`` (0 stdout, 1 stderr), so that
+    :func:`scan` can find stack traces within the stream that wrote them: docker stamps the two
+    streams independently, and a line of one may land in the middle of a trace on the other.
+    """
     entries = []
     for stream, text in ((0, stdout or ""), (1, stderr or "")):
         for index, line in enumerate(text.splitlines()):
@@ -56,6 +61,8 @@ def merge_streams(stdout, stderr):
             entries.append((stamp, stream, index, line[match.end():] if match else line))
     # ISO timestamps of one daemon sort as text once their fraction has the same length.
     entries.sort(key=lambda e: (_sortable(e[0]), e[1], e[2]))
+    if with_stream:
+        return [(e[1], e[3]) for e in entries]
     return [e[3] for e in entries]
 
 
@@ -129,19 +136,31 @@ def scan(lines, patterns, allowlist=(), max_samples=20, redactor=None, max_line=
     def allowed(text):
         return any(p.search(text) for p in allowed_by)
 
+    # Lines are plain text, or (stream, text) from merge_streams(with_stream=True): stack traces
+    # are looked for within each stream, in that stream's own order.
+    entries = [line if isinstance(line, tuple) else (0, line) for line in lines]
+    lines = [text for stream, text in entries]
+    by_stream = {}
+    for index, (stream, text) in enumerate(entries):
+        by_stream.setdefault(stream, []).append(index)
+
     traces, allowed_traces = [], 0
     in_trace = set()
-    for trace in find_stack_traces(lines):
-        block = lines[trace["start"]:trace["end"]]
-        in_trace.update(range(trace["start"], trace["end"]))
-        if any(allowed(text) for text in block):
-            allowed_traces += 1
-            continue
-        trace = dict(trace)
-        trace["lines"] = [redactor(text[:max_line]) for text in block[:30]]
-        trace["header"] = redactor(trace["header"][:max_line])
-        trace["summary"] = redactor(trace["summary"][:max_line])
-        traces.append(trace)
+    for stream in sorted(by_stream):
+        indices = by_stream[stream]
+        for trace in find_stack_traces([lines[i] for i in indices]):
+            members = indices[trace["start"]:trace["end"]]
+            block = [lines[i] for i in members]
+            in_trace.update(members)
+            if any(allowed(text) for text in block):
+                allowed_traces += 1
+                continue
+            trace = dict(trace, start=members[0], end=members[-1] + 1)
+            trace["lines"] = [redactor(text[:max_line]) for text in block[:30]]
+            trace["header"] = redactor(trace["header"][:max_line])
+            trace["summary"] = redactor(trace["summary"][:max_line])
+            traces.append(trace)
+    traces.sort(key=lambda t: t["start"])
 
     errors, allowed_lines = [], 0
     for index, text in enumerate(lines):

@@ -150,7 +150,7 @@ def sample_container(module, docker, container, redactor):
         kind, message = classify_docker_error(rc, redactor(err), container)
         return [(container, FAIL if kind == "missing" else ERROR, message, {})], {"container": container,
                                                                                   "error": message}
-    lines = merge_streams(out, err)
+    lines = merge_streams(out, err, with_stream=True)
     found = scan(lines, p["patterns"], p["allowlist"], p["max_samples"], redactor)
     where = "%s (last %s, %d lines)" % (container, p["since"], found["lines"])
     allowed = []

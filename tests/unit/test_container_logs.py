@@ -75,6 +75,24 @@ def test_merge_streams_orders_by_timestamp():
     assert cl.merge_streams(out, err) == ["a", "b", "c", "d"]
 
 
+def test_stack_trace_on_stderr_survives_a_stdout_line_stamped_inside_it():
+    """docker stamps stdout and stderr separately: a stdout line may sort into a stderr trace."""
+    err = ("2026-01-01T00:00:01.000000001Z Traceback (most recent call last):\n"
+           "2026-01-01T00:00:01.000000002Z   File \"/app/plans.py\", line 41, in list_plans\n"
+           "2026-01-01T00:00:01.000000004Z     return solver.snapshot(tenant)\n"
+           "2026-01-01T00:00:01.000000005Z RuntimeError: solver snapshot unavailable\n")
+    out = ("2026-01-01T00:00:00.5Z INFO started\n"
+           "2026-01-01T00:00:01.000000003Z INFO next request ok\n")
+    lines = cl.merge_streams(out, err, with_stream=True)
+    assert [text for stream, text in lines][3] == "INFO next request ok"  # sorted into the trace
+    found = cl.scan(lines, cl.DEFAULT_PATTERNS)
+    assert [t["summary"] for t in found["stack_traces"]] == ["RuntimeError: solver snapshot unavailable"]
+    assert found["error_lines"] == 0
+    # judged as one merged text, the same logs lose the exception line of the trace
+    merged = cl.scan([text for stream, text in lines], cl.DEFAULT_PATTERNS)
+    assert merged["stack_traces"][0]["summary"] == "(no exception line)"
+
+
 def test_classify_docker_errors():
     assert cl.classify_docker_error(1, "Error: No such container: solvereign-api", "solvereign-api")[0] == "missing"
     kind, message = cl.classify_docker_error(
