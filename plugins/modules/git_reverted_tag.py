@@ -53,11 +53,15 @@ options:
     type: bool
     default: true
   tagger_name:
-    description: Tagger name (C(GIT_COMMITTER_NAME)); empty for git's configuration.
+    description:
+      - Tagger name (C(GIT_COMMITTER_NAME)); empty for git's configuration, and V(solvereign.release_ops)
+        when git has no identity configured.
     type: str
     default: ""
   tagger_email:
-    description: Tagger e-mail (C(GIT_COMMITTER_EMAIL)); empty for git's configuration.
+    description:
+      - Tagger e-mail (C(GIT_COMMITTER_EMAIL)); empty for git's configuration, and V(release-ops@localhost)
+        when git has no identity configured.
     type: str
     default: ""
   timeout:
@@ -159,6 +163,11 @@ def main():
     scratch = tempfile.mkdtemp(prefix="solvereign-reverted-")
     try:
         git.run(["init", "-q", "--bare", scratch])
+        try:
+            git.run(["var", "GIT_COMMITTER_IDENT"], cwd=scratch)
+        except GitError:
+            git.env.setdefault("GIT_COMMITTER_NAME", "solvereign.release_ops")
+            git.env.setdefault("GIT_COMMITTER_EMAIL", "release-ops@localhost")
         git.run(["fetch", "-q", "--no-tags", url, "refs/tags/%s:refs/tags/%s" % (p["tag"], p["tag"])], cwd=scratch)
         git.run(["tag", "-a", name, "%s^{commit}" % p["tag"], "-m", p["message"]], cwd=scratch)
         # Never forced: the origin refuses the push when the tag appeared in the meantime.
