@@ -164,7 +164,21 @@ class ComposeDriver(object):
         self.environ = {"DOCKER_HOST": docker_host} if docker_host else {}
         self.docker = self._binary(docker_cli, required=True)
         self.log = []
-        self.compose, self.compose_version = self._detect_compose(compose_cli)
+        self.compose_cli = compose_cli
+        self._compose = None
+
+    def _detected(self):
+        if self._compose is None:
+            self._compose = self._detect_compose(self.compose_cli)
+        return self._compose
+
+    @property
+    def compose(self):
+        return self._detected()[0]
+
+    @property
+    def compose_version(self):
+        return self._detected()[1]
 
     # CLI -------------------------------------------------------------------------------------
     def _binary(self, name, required):
@@ -242,7 +256,7 @@ class ComposeDriver(object):
 
     def up(self, service, override_file, timeout):
         args = self.compose_args([override_file]) + ["up", "-d", "--no-color", "--force-recreate", "--no-deps",
-                                                      "--timeout", str(int(timeout)), service]
+                                                     "--timeout", str(int(timeout)), service]
         rc, out, err = self.run(args)
         if rc != 0:
             raise ComposeError("compose up of %s failed (rc %s): %s" % (service, rc, (err or out).strip()[-800:]))

@@ -100,7 +100,7 @@ def script_problems(sql):
         if stripped.startswith("\\"):
             problems.append("line %d: psql meta-command %s (not SQL; inline the file instead)" % (number, stripped[:40]))
             continue
-        for statement in [s for s in text.split(";")]:
+        for statement in text.split(";"):
             match = _TX_CONTROL.match(statement + ";")
             if match and statement.strip():
                 word = " ".join(match.group(1).split()).upper()

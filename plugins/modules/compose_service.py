@@ -227,28 +227,33 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils._compose im
 
 def run(module, holder):
     p = module.params
-    driver = holder["driver"] = ComposeDriver(module, p["project_src"], files=p["files"], project_name=p["project_name"],
+    driver = ComposeDriver(module, p["project_src"], files=p["files"], project_name=p["project_name"],
                            docker_host=p["docker_host"], docker_cli=p["docker_cli"], compose_cli=p["compose_cli"])
+    holder["driver"] = driver
     override = p["override_file"]
     if not os.path.isabs(override):
         override = os.path.join(driver.project_src, override)
-    result = dict(changed=False, project_name=driver.project_name, compose_version=driver.compose_version,
-                  compose_files=driver.files, override_file=None, command=[], actions=[], pulled=False)
-    services = driver.services()
-    result["services"] = services
-    if p["service"] not in services:
-        raise ComposeError("service %r is not in the compose project %s (services: %s): set the service name"
-                           % (p["service"], driver.project_src, ", ".join(services) or "none"))
-    before = driver.container(p["service"])
-    result["container_before"] = before
-    result["container_after"] = before
-    result["image_before"] = before["image"] if before else None
-    result["image_after"] = result["image_before"]
-    result["plain_up_image"] = driver.configured_image(p["service"])
-    if os.path.isfile(override):
-        with open(override) as handle:
-            if handle.read().startswith(OVERRIDE_MARKER):
-                result["override_file"] = override
+    result = dict(changed=False, project_name=driver.project_name, compose_version=None,
+                  compose_files=driver.files, override_file=None, command=[], actions=[], pulled=False,
+                  services=[], container_before=None, container_after=None, image_before=None, image_after=None,
+                  plain_up_image=None)
+    if p["state"] != "pulled":
+        result["compose_version"] = driver.compose_version
+        services = driver.services()
+        result["services"] = services
+        if p["service"] not in services:
+            raise ComposeError("service %r is not in the compose project %s (services: %s): set the service name"
+                               % (p["service"], driver.project_src, ", ".join(services) or "none"))
+        before = driver.container(p["service"])
+        result.update(container_before=before, container_after=before,
+                      image_before=before["image"] if before else None)
+        result["image_after"] = result["image_before"]
+        result["plain_up_image"] = driver.configured_image(p["service"])
+        if os.path.isfile(override):
+            with open(override) as handle:
+                if handle.read().startswith(OVERRIDE_MARKER):
+                    result["override_file"] = override
+    before = result["container_before"]
     image = p["image"]
     result["image_present"] = bool(image and driver.image_present(image))
     if p["state"] == "inspected":

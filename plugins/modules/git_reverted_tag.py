@@ -44,7 +44,7 @@ options:
     description: Suffix of the new tag.
     type: str
     default: "-reverted"
-  message:
+  annotation:
     description: Annotation of the new tag.
     type: str
     required: true
@@ -75,7 +75,7 @@ EXAMPLES = r"""
   solvereign.release_ops.git_reverted_tag:
     repo: git@github.com:solvereign/solvereign.git
     tag: v3.7.0
-    message: "Reverted: rolled back to v3.6.10 (5xx rate > 5% for 5 min)"
+    annotation: "Reverted: rolled back to v3.6.10 (5xx rate > 5% for 5 min)"
 """
 
 RETURN = r"""
@@ -122,7 +122,7 @@ def main():
             repo=dict(type="str", required=True),
             tag=dict(type="str", required=True),
             suffix=dict(type="str", default="-reverted"),
-            message=dict(type="str", required=True),
+            annotation=dict(type="str", required=True),
             push=dict(type="bool", default=True),
             tagger_name=dict(type="str", default=""),
             tagger_email=dict(type="str", default=""),
@@ -169,7 +169,7 @@ def main():
             git.env.setdefault("GIT_COMMITTER_NAME", "solvereign.release_ops")
             git.env.setdefault("GIT_COMMITTER_EMAIL", "release-ops@localhost")
         git.run(["fetch", "-q", "--no-tags", url, "refs/tags/%s:refs/tags/%s" % (p["tag"], p["tag"])], cwd=scratch)
-        git.run(["tag", "-a", name, "%s^{commit}" % p["tag"], "-m", p["message"]], cwd=scratch)
+        git.run(["tag", "-a", name, "%s^{commit}" % p["tag"], "-m", p["annotation"]], cwd=scratch)
         # Never forced: the origin refuses the push when the tag appeared in the meantime.
         git.run(["push", "-q", url, "refs/tags/%s:refs/tags/%s" % (name, name)], cwd=scratch)
     except GitError as exc:

@@ -24,10 +24,11 @@ author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
+    details:
+      - Only reads; runs the same in check mode.
   diff_mode:
     support: none
   platform:

@@ -37,7 +37,7 @@ def test_last_good_release_unreadable_repo(tmp_path, monkeypatch):
 
 def test_reverted_tag_created_once_never_moved(origin, monkeypatch):
     path, commits = origin
-    args = {"repo": path, "tag": "v3.7.0", "message": "Reverted: rolled back to v3.6.10",
+    args = {"repo": path, "tag": "v3.7.0", "annotation": "Reverted: rolled back to v3.6.10",
             "tagger_name": "Release Ops", "tagger_email": "ops@example.com"}
     result, failed = run_module(git_reverted_tag.main, args, monkeypatch, check_mode=True)
     assert not failed and result["changed"] and not result["created"]
@@ -49,7 +49,7 @@ def test_reverted_tag_created_once_never_moved(origin, monkeypatch):
     assert git(path, "rev-parse", "v3.7.0-reverted^{commit}") == commits["v3.7.0"]
     obj = git(path, "rev-parse", "v3.7.0-reverted")
 
-    result, failed = run_module(git_reverted_tag.main, dict(args, message="other"), monkeypatch)
+    result, failed = run_module(git_reverted_tag.main, dict(args, annotation="other"), monkeypatch)
     assert not failed and not result["changed"] and result["existed"]
     assert git(path, "rev-parse", "v3.7.0-reverted") == obj
 
@@ -57,20 +57,20 @@ def test_reverted_tag_created_once_never_moved(origin, monkeypatch):
 def test_reverted_tag_pointing_elsewhere_is_left_alone(origin, monkeypatch):
     path, commits = origin
     subprocess.run(["git", "--git-dir", path, "tag", "v3.7.0-reverted", commits["v3.6.2"]], check=True)
-    result, failed = run_module(git_reverted_tag.main, {"repo": path, "tag": "v3.7.0", "message": "m"}, monkeypatch)
+    result, failed = run_module(git_reverted_tag.main, {"repo": path, "tag": "v3.7.0", "annotation": "m"}, monkeypatch)
     assert not failed and not result["changed"] and result["existed"]
     assert git(path, "rev-parse", "v3.7.0-reverted") == commits["v3.6.2"]
 
 
 def test_reverted_tag_without_push_creates_nothing(origin, monkeypatch):
-    path, _ = origin
-    result, failed = run_module(git_reverted_tag.main, {"repo": path, "tag": "v3.7.0", "message": "m", "push": False},
+    path = origin[0]
+    result, failed = run_module(git_reverted_tag.main, {"repo": path, "tag": "v3.7.0", "annotation": "m", "push": False},
                                 monkeypatch)
     assert not failed and not result["changed"] and not result["created"]
     assert git(path, "tag", "-l", "v3.7.0-reverted") == ""
 
 
 def test_reverted_tag_needs_the_failed_tag(origin, monkeypatch):
-    path, _ = origin
-    result, failed = run_module(git_reverted_tag.main, {"repo": path, "tag": "v9.9.9", "message": "m"}, monkeypatch)
+    path = origin[0]
+    result, failed = run_module(git_reverted_tag.main, {"repo": path, "tag": "v9.9.9", "annotation": "m"}, monkeypatch)
     assert failed and "v9.9.9 is not on" in result["msg"]
