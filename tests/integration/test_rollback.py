@@ -190,29 +190,49 @@ def test_rollback_with_tag_from_env_file_notifies(tmp_path, engine, env_project,
     assert git(origin, "tag", "-l", "v3.7.0-reverted") == ""
 
 
-def test_missing_target_image_is_refused_untouched(tmp_path, engine, project, origin):
-    run = rollback(tmp_path, engine, project, origin, rollback_image="solvereign/absent")
-    assert run.rc != 0
-    assert_no_traceback(run)
-    assert "solvereign/absent:v3.6.10 is not on the engine and could not be pulled" in run.result["refused"]
-    assert run.result["changed"] is False
-    assert_untouched(project)
-    assert git(origin, "tag", "-l", "v3.7.0-reverted") == ""
+@pytest.fixture(scope="class")
+def untouched_project(engine, tmp_path_factory):
+    """One v3.7.0 deployment for tests that must leave it alone (refusals): the same container throughout."""
+    base = tmp_path_factory.mktemp("refusals")
+    project = str(base / "solvereign")
+    deployed = {"dir": project, "container": compose_stack.deploy(project, variant="literal", tag="v3.7.0")}
+    origin_path = str(base / "origin.git")
+    deployed["origin"] = {"path": origin_path, "commits": compose_stack.create_origin(origin_path)}
+    yield deployed
+    compose_stack.down(project)
 
 
-def test_prod_without_confirmation_is_refused(tmp_path, engine, project, origin):
-    run = rollback(tmp_path, engine, project, origin, solvereign_environment="prod", rollback_confirm="yes")
-    assert run.rc != 0
-    assert "rollback_confirm=prod" in run.result["refused"]
-    assert_untouched(project)
+class TestRefusals:
+    """Every refusal happens before anything stops: the same container keeps running v3.7.0."""
 
+    @staticmethod
+    def refused(tmp_path, engine, project, **variables):
+        run = rollback(tmp_path, engine, project, project["origin"], **variables)
+        assert run.rc != 0
+        assert_no_traceback(run)
+        assert run.result["changed"] is False and run.result["refused"]
+        assert_untouched(project)
+        assert git(project["origin"], "tag", "-l", "v3.7.0-reverted") == ""
+        return run.result["refused"]
 
-def test_missing_compose_dir_names_the_variable(tmp_path, engine, project, origin):
-    run = rollback(tmp_path, engine, project, origin, rollback_compose_dir="")
-    assert run.rc != 0
-    assert_no_traceback(run)
-    assert "rollback_compose_dir is empty" in run.result["refused"]
-    assert_untouched(project)
+    def test_missing_target_image(self, tmp_path, engine, untouched_project):
+        refused = self.refused(tmp_path, engine, untouched_project, rollback_image="solvereign/absent")
+        assert "solvereign/absent:v3.6.10 is not on the engine and could not be pulled" in refused
+
+    def test_prod_without_confirmation(self, tmp_path, engine, untouched_project):
+        refused = self.refused(tmp_path, engine, untouched_project, solvereign_environment="prod",
+                               rollback_confirm="yes")
+        assert "rollback_confirm=prod" in refused
+
+    @pytest.mark.parametrize("variables, message", [
+        ({"rollback_compose_dir": ""}, "rollback_compose_dir is empty"),
+        ({"solvereign_url": ""}, "set solvereign_url (or rollback_health_url)"),
+        ({"rollback_service": "worker"}, "service 'worker' is not in the compose project"),
+        ({"rollback_version": "v3.7.0"}, "is not older than the failed release v3.7.0"),
+        ({"rollback_version": "v3.6.11-rc1"}, "is not a release version"),
+    ])
+    def test_bad_input_names_what_to_set(self, tmp_path, engine, untouched_project, variables, message):
+        assert message in self.refused(tmp_path, engine, untouched_project, **variables)
 
 
 def test_rollback_of_a_rollback_needs_force(tmp_path, engine, project, origin):
