@@ -135,6 +135,9 @@ def test_rollback_picks_last_good_recreates_and_is_idempotent(tmp_path, engine, 
     evidence = tmp_path / "evidence" / "rollback"
     deploy_log = (evidence / "deploy_v3.6.10.log").read_text()
     assert "up -d" in deploy_log and "--force-recreate" in deploy_log
+    # No registry here: the pull fails, the image is on the engine, so that is a warning.
+    assert "image: pull failed" in deploy_log
+    assert "docker pull solvereign/api:v3.6.10 failed" in run.output and "using the image present" in run.output
     report = (evidence / "incident_report.md").read_text()
     assert "Do NOT re-deploy v3.7.0 without a root-cause fix" in report and "v3.6.10" in report
     # The reverted tag: annotated, on the failed release's commit, on the origin.
