@@ -29,7 +29,7 @@ def engine():
     try:
         host = dockerd.start()
         compose_stack.build_images()
-    except (dockerd.DockerdError, compose_stack.ComposeStackError) as exc:
+    except (dockerd.DockerdError, compose_stack.dockerd.DockerdError, compose_stack.ComposeStackError) as exc:
         pytest.fail("the test Docker engine did not start: %s" % exc, pytrace=False)
     yield host
     dockerd.stop()
