@@ -308,10 +308,9 @@ class HotfixFlow(object):
         if parse_semver(base_version) is None:
             raise Refusal("base tag %s does not name a semantic version: set hotfix_base_tag like v3.7.0" % p["base_tag"])
         if compare_semver(self.version, base_version) <= 0:
-            raise Refusal("hotfix_version %s is not greater than the base %s: set the next patch version, e.g. %s"
-                          % (self.version, base_version, "%d.%d.%d" % (parse_semver(base_version)[0],
-                                                                          parse_semver(base_version)[1],
-                                                                          parse_semver(base_version)[2] + 1)))
+            major, minor, patch = parse_semver(base_version)[:3]
+            raise Refusal("hotfix_version %s is not greater than the base %s: set the next patch version, e.g. %d.%d.%d"
+                          % (self.version, base_version, major, minor, patch + 1))
         self.state.update(base_commit=base_commit, base_version=base_version)
         self.state["original"] = self._current_ref()
         self._refuse_dirty()
@@ -402,8 +401,8 @@ class HotfixFlow(object):
             return
         if not self.git.ok("merge-base", "--is-ancestor", base_commit, head):
             raise Refusal("branch %s exists but does not start from %s: it is not reused; delete or rename it after "
-                          "review (git branch -m %s %s-old), then re-run" % (self.branch, self.p["base_tag"],
-                                                                               self.branch, self.branch))
+                          "review (git branch -m %s %s-old), then re-run"
+                          % (self.branch, self.p["base_tag"], self.branch, self.branch))
         commits = self._branch_commits(base_commit, head)
         self.state["commits"] = commits
         # Bump commits may sit anywhere (a fix added after a refused gate follows the bump);
@@ -552,13 +551,24 @@ class HotfixFlow(object):
         if self.p["push"]:
             lines.append("push %s and %s to %s" % (self.branch, self.tag, self.remote))
         if self.p["merge_main"]:
-            lines.append("merge %s into %s (merge commit)%s" % (self.branch, self.main,
-                                                               " and push %s" % self.main if self.p["push"] else ""))
+            pushed = " and push %s" % self.main if self.p["push"] else ""
+            lines.append("merge %s into %s (merge commit)%s" % (self.branch, self.main, pushed))
         if s.get("untracked"):
             lines.append("note: %d untracked path(s) in the checkout are left alone (%s)" % (
                 len(s["untracked"]), ", ".join(s["untracked"][:5])))
         lines.append("return the checkout to %s" % s["original"])
         self.plan_lines = lines
+
+    def would_change(self):
+        """Whether apply() has anything left to do (what check mode reports as changed)."""
+        s = self.state
+        if not s:
+            return False
+        merged = bool(s["main_head"] and s["branch_head"]
+                      and self.git.ok("merge-base", "--is-ancestor", s["branch_head"], s["main_head"]))
+        return bool(not s["branch_exists"] or s["pending"] or not s["bump_done"] or not s["tag_ours"]
+                    or (self.p["push"] and (s["remote_tag"] != s["tag_object"] or s["remote_branch"] != s["branch_head"]))
+                    or (self.p["merge_main"] and (not merged or (self.p["push"] and s["remote_main"] != s["main_head"]))))
 
     # -- apply ---------------------------------------------------------------------------------
     def apply(self):

@@ -86,7 +86,8 @@ options:
     description:
       - Files whose version is bumped, each a path relative to O(repo) or a dict with C(path) and
         C(regex) (a Python regex whose group C(version), or else its first group, is the version).
-      - V(pyproject.toml) and V(package.json) have built-in regexes (the first C(version = "...") line,
+      - >-
+        V(pyproject.toml) and V(package.json) have built-in regexes (the first C(version = "...") line,
         the first C("version": "...")). A file whose regex matches nothing is refused.
     type: list
     elements: raw
@@ -255,7 +256,8 @@ def main():
                   plan=flow.plan_lines, actions=flow.actions)
     evidence = {} if module.check_mode else write_hotfix_evidence(params["evidence_dir"], flow, result)
     result["evidence"] = evidence
-    output = dict(changed=bool(flow.actions), refused=refused, missing=missing, plan=flow.plan_lines,
+    changed = flow.would_change() if module.check_mode and not refused else bool(flow.actions)
+    output = dict(changed=changed, refused=refused, missing=missing, plan=flow.plan_lines,
                   actions=flow.actions, result=result, tag_message=flow.state.get("tag_message") or "")
     if refused:
         module.fail_json(msg=refused, **output)

@@ -139,7 +139,7 @@ class Project:
 
     def has(self, ref, where=None):
         return subprocess.run(["git", "rev-parse", "-q", "--verify", ref], cwd=str(where or self.repo),
-                              env=GIT_ENV, capture_output=True).returncode == 0
+                              env=GIT_ENV, capture_output=True, check=False).returncode == 0
 
     def log(self, rev_range):
         return git(self.repo, "log", "--reverse", "--format=%s", rev_range).splitlines()
@@ -150,15 +150,23 @@ def project(tmp_path):
     return Project(tmp_path)
 
 
-def hotfix(project, tmp_path, check=False, inventories=(), **variables):
+def hotfix(project, tmp_path, check=False, inventories=(), env=None, **variables):
+    """Run playbooks/hotfix.yml; without inventories, with none at all (the implicit localhost)."""
+    env = dict(env or {})
+    if not inventories:
+        empty = tmp_path / "no-inventory"
+        empty.mkdir(exist_ok=True)
+        env.setdefault("ANSIBLE_INVENTORY", str(empty))
     extra = {"hotfix_repo": str(project.repo), "hotfix_base_tag": "v3.7.0", "hotfix_version": "3.7.1",
              "hotfix_cherry_pick": [project.fix], "hotfix_description": DESCRIPTION,
              "hotfix_test_command": TEST_COMMAND}
     extra.update(variables)
     run = run_playbook(tmp_path / "evidence", playbook=PLAYBOOK, inventories=inventories, extra_vars=extra,
-                       args=["--check"] if check else [], timeout=300)
+                       env=env, args=["--check"] if check else [], timeout=300)
     assert_no_traceback(run)
-    path = os.path.join(run.evidence_dir, "hotfix", "result.json")
+    evidence = variables.get("solvereign_evidence_dir", run.evidence_dir) or os.path.join(
+        env["PWD"], "release_evidence", "v" + extra["hotfix_version"])
+    path = os.path.join(evidence, "hotfix", "result.json")
     run.result = json.load(open(path)) if os.path.exists(path) else None
     return run
 
@@ -207,6 +215,7 @@ def test_happy_path_branches_bumps_tags_pushes_and_merges(project, tmp_path):
     done = project.refs(), project.refs(project.origin)
     again = hotfix(project, tmp_path, check=True, hotfix_push=True, hotfix_merge_main=True)
     assert again.rc == 0 and "exists from an earlier run" in again.output, again.output[-3000:]
+    assert "changed=0" in again.output
     again = hotfix(project, tmp_path, hotfix_push=True, hotfix_merge_main=True)
     assert again.rc == 0, again.output[-3000:]
     assert (project.refs(), project.refs(project.origin)) == done
@@ -334,6 +343,7 @@ def test_check_mode_touches_nothing(project, tmp_path):
     run = hotfix(project, tmp_path, check=True, hotfix_push=True, hotfix_merge_main=True)
     assert run.rc == 0, run.output[-3000:]
     assert "create branch hotfix/v3.7.1 from v3.7.0" in run.output
+    assert "changed: [localhost]" in run.output  # check mode predicts the change it does not make
     assert "bump pyproject.toml (3.7.0), package.json (3.7.0) to 3.7.1" in run.output
     assert (project.refs(), project.refs(project.origin), project.status()) == before
     assert not os.path.exists(os.path.join(run.evidence_dir, "hotfix"))
@@ -360,8 +370,14 @@ def test_commits_already_on_the_branch_are_the_fix(project, tmp_path):
         "tests/test_total_missing.py": "from calc import total\n\n\ndef test_missing():\n"
                                        "    assert total([None, 1]) == 1\n"})
     git(project.repo, "checkout", "-q", "main")
-    run = hotfix(project, tmp_path, hotfix_cherry_pick=[], inventories=("inventories/local",))
+    cwd = tmp_path / "operator"
+    cwd.mkdir()
+    run = hotfix(project, tmp_path, hotfix_cherry_pick=[], inventories=("inventories/local",),
+                 solvereign_evidence_dir="", env={"PWD": str(cwd)})
     assert run.rc == 0, run.output[-3000:]
+    # without solvereign_evidence_dir the evidence goes to release_evidence/v<version> of the current directory
+    assert run.result["tag"] == "v3.7.1"
+    assert os.path.isfile(cwd / "release_evidence" / "v3.7.1" / "hotfix" / "tag_message.txt")
     message = git(project.repo, "tag", "-l", "--format=%(contents)", "v3.7.1")
     assert "Cherry-picked from: %s\n" % direct in message
     assert project.log("v3.7.0..v3.7.1") == ["fix: total ignores missing items", "chore: bump version to 3.7.1"]
