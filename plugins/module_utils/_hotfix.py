@@ -524,9 +524,24 @@ class HotfixFlow(object):
         if self.state["remote_tag"] and self.state["remote_tag"] != self.state["tag_object"]:
             raise Refusal("tag %s already exists on %s (%s) and is not this hotfix's: it is never forced; choose another "
                           "hotfix_version" % (self.tag, self.remote, self.state["remote_tag"][:12]))
+        remote_branch, local_branch = self.state["remote_branch"], self.state["branch_head"]
+        if remote_branch and not local_branch:
+            raise Refusal("branch %s exists on %s but not here: someone started this hotfix; fetch it (git fetch %s "
+                          "%s:%s) and re-run" % (self.branch, self.remote, self.remote, self.branch, self.branch))
+        if p["push"] and remote_branch and not self._contains(local_branch, remote_branch):
+            raise Refusal("%s/%s has commits the local %s lacks: the push would be rejected (it is never forced); "
+                          "review them and update the local branch, then re-run" % (self.remote, self.branch, self.branch))
+        if p["push"] and p["merge_main"] and self.state["remote_main"] and self.state["main_head"] and \
+                not self._contains(self.state["main_head"], self.state["remote_main"]):
+            raise Refusal("%s/%s has commits the local %s lacks: pull them first (git pull --ff-only %s %s), then "
+                          "re-run" % (self.remote, self.main, self.main, self.remote, self.main))
         if p["merge_main"] and not self.state["main_head"]:
             raise Refusal("hotfix_merge_main is true but there is no local branch %s: create it from %s/%s or set "
                           "hotfix_main_branch" % (self.main, self.remote, self.main))
+
+    def _contains(self, head, commit):
+        """Whether ``commit`` (maybe not even fetched) is reachable from ``head``."""
+        return bool(head) and (head == commit or self.git.ok("merge-base", "--is-ancestor", commit, head))
 
     def _plan_lines(self):
         s, lines = self.state, []

@@ -270,8 +270,10 @@ def test_security_fix_with_signoff_and_staging_pass_is_released(project, tmp_pat
     staging.mkdir()
     (staging / "checklist.json").write_text(json.dumps({"release": "3.7.1", "verdict": "PASS", "checks": []}))
     run = hotfix(project, tmp_path, hotfix_security=True, hotfix_security_signoff="A. Security Lead",
-                 hotfix_staging_evidence=str(staging))
+                 hotfix_staging_evidence=str(staging), env={"ANSIBLE_SHOW_CUSTOM_STATS": "true"})
     assert run.rc == 0, run.output[-3000:]
+    stats = run.output.split("CUSTOM STATS")[-1]  # set_stats, for AWX
+    assert "hotfix:" in stats and "tag: v3.7.1" in stats and "refused: null" in stats
     evidence = os.path.join(run.evidence_dir, "hotfix")
     assert "Signed off by: A. Security Lead" in open(os.path.join(evidence, "security_signoff.txt")).read()
     assert json.load(open(os.path.join(evidence, "staging_checklist.json")))["verdict"] == "PASS"
@@ -432,3 +434,23 @@ def test_fix_added_after_a_refused_gate_is_cherry_picked_onto_the_bump(project, 
     assert git(project.repo, "rev-parse", "hotfix/v3.7.1~1") == branch
     assert "Cherry-picked from: %s, %s, %s\n" % (project.fix, project.broken, follow_up) in git(
         project.repo, "tag", "-l", "--format=%(contents)", "v3.7.1")
+
+
+def test_origin_ahead_is_refused_before_anything_changes(project, tmp_path):
+    # someone else pushed to main: merging back and pushing would be rejected, so nothing starts
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(project.origin), str(other))
+    for key, value in (("user.name", "Someone"), ("user.email", "someone@calc.example")):
+        git(other, "config", key, value)
+    commit(other, "docs: readme", {"README.md": "calc\n"})
+    git(other, "push", "-q", "origin", "main")
+    before = project.refs()
+    run = hotfix(project, tmp_path, hotfix_push=True, hotfix_merge_main=True)
+    assert run.rc != 0 and "origin/main has commits the local main lacks" in run.result["refused"]
+    assert project.refs() == before
+
+    # someone else started the hotfix on origin: not duplicated locally
+    git(other, "push", "-q", "origin", "%s:refs/heads/hotfix/v3.7.1" % project.release)
+    run = hotfix(project, tmp_path)
+    assert run.rc != 0 and "exists on origin but not here" in run.result["refused"]
+    assert project.refs() == before
