@@ -1,10 +1,15 @@
 """The hotfix flow's pure logic: semver, version bumping, the tag message, globs, test summaries."""
 
 import json
+import os
+import subprocess
 
 import pytest
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils import _hotfix as hf
+from ansible_collections.solvereign.release_ops.plugins.modules import hotfix_release
+
+from .conftest import run_module
 
 
 @pytest.mark.parametrize("text, parsed", [
@@ -180,3 +185,53 @@ def test_staging_evidence(tmp_path):
     assert problem is None and document["verdict"] == "PASS"
     path.write_text(json.dumps(["PASS"]))
     assert "no verdict" in hf.read_staging_evidence(str(path), "3.7.1")[0]
+
+
+# The module in-process, against a real repository -------------------------------------------
+
+def _git(repo, *args):
+    env = dict(os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="t",
+               GIT_AUTHOR_EMAIL="t@example", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example")
+    return subprocess.run(["git"] + list(args), cwd=str(repo), env=env, check=True, capture_output=True, text=True)
+
+
+@pytest.fixture
+def released(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text('[project]\nversion = "3.7.0"\n')
+    (repo / "sub").mkdir()
+    (repo / "sub" / "x.txt").write_text("x\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "release")
+    _git(repo, "tag", "-a", "v3.7.0", "-m", "GA Release: SOLVEREIGN v3.7.0")
+    return repo
+
+
+def _args(repo, tmp_path, **extra):
+    args = {"repo": str(repo), "base_tag": "v3.7.0", "version": "3.7.1", "description": "fix",
+            "cherry_pick": ["abcdef1"], "version_files": ["pyproject.toml"], "evidence_dir": str(tmp_path / "ev")}
+    args.update(extra)
+    return args
+
+
+def test_module_refusal_writes_result_json(released, tmp_path, monkeypatch):
+    result, failed = run_module(hotfix_release.main, _args(released, tmp_path), monkeypatch)
+    assert failed and "fix commit(s) not found" in result["msg"] and "abcdef1" in result["msg"]
+    written = json.load(open(str(tmp_path / "ev" / "result.json")))
+    assert written["refused"] == result["msg"] and written["tag"] is None and written["branch"] is None
+    assert result["changed"] is False
+
+
+def test_module_check_mode_writes_nothing(released, tmp_path, monkeypatch):
+    result, failed = run_module(hotfix_release.main, _args(released, tmp_path, version="3.7.0"), monkeypatch,
+                                check_mode=True)
+    assert failed and "not greater than the base 3.7.0" in result["msg"] and "3.7.1" in result["msg"]
+    assert not (tmp_path / "ev").exists()
+
+
+@pytest.mark.parametrize("where, text", [("sub", "not the top of a git checkout"), ("missing", "does not exist")])
+def test_module_needs_the_checkout_root(released, tmp_path, monkeypatch, where, text):
+    result, failed = run_module(hotfix_release.main, _args(released / where, tmp_path), monkeypatch)
+    assert failed and text in result["msg"] and "hotfix_repo" in result["msg"]
