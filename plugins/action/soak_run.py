@@ -94,15 +94,17 @@ class ActionModule(ActionBase):
             args.get("prometheus_username"), args.get("prometheus_password"), args.get("prometheus_token")))
         soak_dir = os.path.join(args["evidence_dir"], "soak")
         mode = args["mode"]
+        resume_from = None
         if start is None:
             if mode == "retrospective":
                 raise soak.InputError("soak_start", "a retrospective soak needs the start of the past window "
                                       "(ISO 8601 or epoch seconds), e.g. -e soak_start=2026-12-01T10:00:00Z")
-            start = _resumable_start(soak_dir, policy, duration, now) or now
+            resume_from = _resumable_start(soak_dir, policy, duration, now)
+            start = resume_from or now
         runner = SoakRunner(policy, client, start, duration, mode, soak_dir, strict=args["strict"],
                             probe=self._probe_runner(args["probes"]), sentry=self._sentry(args.get("sentry"), http),
                             progress=display.display, check_mode=self._task.check_mode)
-        runner.validate(now)
+        runner.validate(now, resuming=resume_from is not None)
         display.display("soak %s of %s to %s (%s), policy %s sha256 %s" % (
             mode, soak.utc(runner.start, True), soak.utc(runner.end, True), soak.format_duration(duration),
             policy.name, policy.sha256[:12]))

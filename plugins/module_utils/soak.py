@@ -450,7 +450,7 @@ def load_policy(path, variables=None):
     return parse_policy(document, digest, path, variables)
 
 
-def validate_window(policy, start, duration, mode, now, retention_s=None):
+def validate_window(policy, start, duration, mode, now, retention_s=None, resuming=False):
     """Reject a window that cannot be judged, before any measurement."""
     end = start + duration
     if mode not in ("live", "retrospective"):
@@ -471,7 +471,7 @@ def validate_window(policy, start, duration, mode, now, retention_s=None):
             raise InputError("soak_start", "the window %s to %s ends in the future (%s from now): choose an earlier "
                              "soak_start or a shorter soak_duration, or use soak_mode=live"
                              % (utc(start, True), utc(end, True), format_duration(end - now)))
-    elif end < now:
+    elif end < now and not resuming:
         raise InputError("soak_start", "the live window %s to %s is already over: use soak_mode=retrospective to "
                          "judge a past window" % (utc(start, True), utc(end, True)))
     if retention_s and start < now - retention_s:

@@ -84,7 +84,7 @@ class SoakRunner(object):
         self.queries = 0
 
     # --- setup ------------------------------------------------------------------------------
-    def validate(self, now=None):
+    def validate(self, now=None, resuming=False):
         """Reject bad windows and PromQL before any measurement (raises InputError/PolicyError)."""
         now = self.now() if now is None else now
         retention = None
@@ -93,7 +93,7 @@ class SoakRunner(object):
         except PrometheusError as exc:
             if exc.kind == "unreachable":
                 raise soak.InputError("solvereign_prometheus_url", exc.message)
-        soak.validate_window(self.policy, self.start, self.duration, self.mode, now, retention)
+        soak.validate_window(self.policy, self.start, self.duration, self.mode, now, retention, resuming)
         at = min(self.start, now)
         for field, name, promql in self.policy.queries():
             try:
