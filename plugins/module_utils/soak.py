@@ -91,9 +91,10 @@ def format_duration(seconds):
     seconds = int(round(float(seconds)))
     if seconds <= 0:
         return "0s"
-    hours, rest = divmod(seconds, 3600)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    text = ""
+    text = "%dd" % days if days else ""
     if hours:
         text += "%dh" % hours
     if minutes:
@@ -308,6 +309,13 @@ def _limits(value, base, field, path):
     return limits
 
 
+def promql_value(value):
+    """A variable's text inside a PromQL string literal; a list is a regex alternation of its items."""
+    if isinstance(value, (list, tuple)):
+        return "|".join(re.escape(str(item)).replace("\\", "\\\\") for item in value)
+    return str(value)
+
+
 def parse_policy(document, sha256="", path=None, variables=None):
     """Validate a parsed policy document and return a :class:`Policy`."""
     if not isinstance(document, dict):
@@ -316,12 +324,12 @@ def parse_policy(document, sha256="", path=None, variables=None):
     version = document.get("version", 1)
     if version != 1:
         raise PolicyError("version", "only version 1 is understood, got %r" % (version,), path)
-    merged = dict((k, str(v)) for k, v in (variables or {}).items())
+    merged = dict((k, promql_value(v)) for k, v in (variables or {}).items())
     own = document.get("variables") or {}
     if not isinstance(own, dict):
         raise PolicyError("variables", "must be a mapping of name: value", path)
     for key, value in own.items():
-        merged.setdefault(str(key), str(value))
+        merged.setdefault(str(key), promql_value(value))
     step = _duration(document.get("step", "30s"), "step", path)
     trigger_interval = _duration(document.get("trigger_interval", "30s"), "trigger_interval", path)
     max_gap = _duration(document.get("max_gap", "1m"), "max_gap", path, allow_zero=True)
