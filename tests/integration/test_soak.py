@@ -8,11 +8,17 @@ import subprocess
 import sys
 import time
 
+import hashlib
+
 import pytest
 import yaml
 
+from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import HttpClient
+from ansible_collections.solvereign.release_ops.plugins.module_utils.prometheus import PrometheusClient
+from ansible_collections.solvereign.release_ops.plugins.module_utils.soak import load_policy
+from ansible_collections.solvereign.release_ops.plugins.module_utils.soak_runner import SoakRunner, build_row
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, ROOT, assert_no_traceback, run_playbook
-from tests.integration.soak_tsdb import SCENARIOS, BackfilledPrometheus
+from tests.integration.soak_tsdb import JOB, SCENARIOS, BackfilledPrometheus
 
 POLICY = os.path.join(ROOT, "roles", "soak", "files", "runbook_policy.yml")
 LIVE_POLICY = os.path.join(ROOT, "tests", "integration", "files", "soak_live_policy.yml")
@@ -52,7 +58,7 @@ def retrospective(backfilled, tmp_path, scenario, args=(), **extra):
     start, _end = backfilled.layout.window(scenario)
     variables = {"soak_mode": "retrospective", "soak_start": int(start), "soak_duration": "2h",
                  "solvereign_prometheus_url": backfilled.url, "solvereign_sentry_url": "",
-                 "solvereign_log_containers": ["solvereign-api"]}
+                 "solvereign_log_containers": ["solvereign-api"], "soak_charts": False}
     variables.update(extra)
     return Soak(run_playbook(tmp_path / "evidence", playbook="playbooks/soak.yml", extra_vars=variables, args=args))
 
@@ -76,30 +82,49 @@ EXPECTED = [
 assert set(name for name, _v, _r in EXPECTED) == set(SCENARIOS)
 
 
+def judge(backfilled, tmp_path, scenario, policy_file=POLICY, containers=("solvereign-api",)):
+    """The soak engine in-process (what the soak_run action runs) on the backfilled Prometheus."""
+    start, end = backfilled.layout.window(scenario)
+    policy = load_policy(policy_file, {"job": JOB, "db_name": "solvereign", "containers": list(containers)})
+    client = PrometheusClient(HttpClient(timeout=10), backfilled.url)
+    runner = SoakRunner(policy, client, start, end - start, "retrospective", str(tmp_path / scenario / "soak"))
+    runner.validate()
+    document = runner.run()
+    runner.write(document)
+    return document, runner.records
+
+
 @pytest.mark.parametrize("scenario, verdict, reason", EXPECTED, ids=[e[0] for e in EXPECTED])
 def test_retrospective_soak_of_a_backfilled_window(backfilled, tmp_path, scenario, verdict, reason):
-    soak = retrospective(backfilled, tmp_path, scenario)
-    assert_no_traceback(soak.run)
-    assert soak.verdict is not None, soak.output[-3000:]
-    assert soak.verdict["verdict"] == verdict, soak.verdict["reasons"]
-    assert (soak.rc == 0) == (verdict == "PASS"), soak.output[-2000:]
+    document, records = judge(backfilled, tmp_path, scenario)
+    assert document["verdict"] == verdict, document["reasons"]
     if reason:
-        assert any(reason in r for r in soak.verdict["reasons"]), soak.verdict["reasons"]
-    assert soak.verdict["policy_sha256"] == __import__("hashlib").sha256(open(POLICY, "rb").read()).hexdigest()
+        assert any(reason in r for r in document["reasons"]), document["reasons"]
+    assert document["policy_sha256"] == hashlib.sha256(open(POLICY, "rb").read()).hexdigest()
     start, end = backfilled.layout.window(scenario)
-    assert soak.verdict["window"]["start"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start))
-    assert soak.verdict["window"]["end"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end))
+    assert document["window"]["start"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start))
+    assert document["window"]["end"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end))
     # row 8.1: PASS; FAIL for FAIL and ROLLBACK; ERROR for INCONCLUSIVE
-    assert soak.row()["status"] == {"PASS": "PASS", "FAIL": "FAIL", "ROLLBACK": "FAIL",
-                                    "INCONCLUSIVE": "ERROR"}[verdict]
-    # every measurement is kept; 8 checkpoints of 15 min, 4 of 30 min; probes cannot look back
-    checkpoints = [m for m in soak.measurements if m["kind"] == "checkpoint"]
+    assert build_row(document, "local")["status"] == {"PASS": "PASS", "FAIL": "FAIL", "ROLLBACK": "FAIL",
+                                                      "INCONCLUSIVE": "ERROR"}[verdict]
+    # every measurement is kept: 8 checkpoints of 15 min, 4 of 30 min; probes cannot look back
+    checkpoints = [m for m in records if m["kind"] == "checkpoint"]
     assert len([m for m in checkpoints if m["signal"] == "5xx rate"]) == 8
     assert len([m for m in checkpoints if m["signal"] == "active db connections"]) == 4
-    assert all(set(("time", "value", "status", "reason")) <= set(m) for m in soak.measurements)
-    assert soak.signal("tenant isolation")["status"] == "SKIP"
-    assert "cannot look into the past" in soak.signal("tenant isolation")["reason"]
-    assert soak.signal("error log volume")["status"] == "SKIP"
+    assert all(set(("time", "value", "status", "reason")) <= set(m) for m in records)
+    signals = dict((s["name"], s) for s in document["signals"])
+    assert signals["tenant isolation"]["status"] == "SKIP"
+    assert "cannot look into the past" in signals["tenant isolation"]["reason"]
+    assert signals["error log volume"]["status"] == "SKIP"
+    if verdict != "ROLLBACK":
+        assert document["triggers"] == []
+
+
+def test_a_signal_without_its_source_is_skip_with_the_reason(backfilled, tmp_path):
+    document, _records = judge(backfilled, tmp_path, "healthy", containers=("no-such-container",))
+    memory = [s for s in document["signals"] if s["name"] == "memory usage"][0]
+    assert memory["status"] == "SKIP" and "cAdvisor is not scraped" in memory["reason"]
+    assert document["verdict"] == "PASS"
 
 
 def test_healthy_window_passes_and_merges_row_81_into_the_existing_checklist(backfilled, tmp_path):
@@ -111,7 +136,7 @@ def test_healthy_window_passes_and_merges_row_81_into_the_existing_checklist(bac
                     "summary": "ok", "findings": []},
                    {"id": "8.1", "environment": "local", "title": "Soak (2h)", "status": "FAIL",
                     "summary": "an older soak", "findings": []}]}))
-    soak = retrospective(backfilled, tmp_path, "healthy")
+    soak = retrospective(backfilled, tmp_path, "healthy", soak_charts=True)
     assert soak.rc == 0, soak.output[-3000:]
     checklist = json.load(open(evidence / "checklist.json"))
     assert [(r["id"], r["status"]) for r in checklist["checks"]] == [("2.1", "PASS"), ("8.1", "PASS")]
@@ -129,12 +154,12 @@ def test_healthy_window_passes_and_merges_row_81_into_the_existing_checklist(bac
 
 def test_a_breach_between_two_checkpoints_is_seen_although_both_checkpoint_instants_are_healthy(
         backfilled, tmp_path):
-    soak = retrospective(backfilled, tmp_path, "5xx_2pct_min17_to_25")
-    failed = [m for m in soak.measurements if m["kind"] == "checkpoint" and m["signal"] == "5xx rate"
+    _document, records = judge(backfilled, tmp_path, "5xx_2pct_min17_to_25")
+    failed = [m for m in records if m["kind"] == "checkpoint" and m["signal"] == "5xx rate"
               and m["status"] == "FAIL"]
     assert len(failed) == 1
     samples = failed[0]["samples"][0]["values"]
-    first_instant = [m for m in soak.measurements if m["kind"] == "checkpoint" and m["signal"] == "5xx rate"][0]
+    first_instant = [m for m in records if m["kind"] == "checkpoint" and m["signal"] == "5xx rate"][0]
     # judged at the checkpoint instants only (minute 15 and minute 30) the breach is invisible
     assert first_instant["samples"][0]["values"][-1][1] < 0.005 and samples[-1][1] < 0.005
     assert max(v for _t, v in samples) >= 0.02 * 0.999
@@ -152,18 +177,27 @@ def gapped_policy(tmp_path, max_gap):
 
 
 def test_one_missing_scrape_neither_resets_the_breach_nor_is_needed_to_fire(backfilled, tmp_path):
-    soak = retrospective(backfilled, tmp_path / "guard", "5xx_7min_missing_scrape",
-                         soak_policy_file=gapped_policy(tmp_path, "1m"))
-    assert soak.verdict["verdict"] == "ROLLBACK", soak.verdict["reasons"]
-    trigger = [m for m in soak.measurements if m["kind"] == "trigger" and m["signal"] == "5xx rate"][0]
+    document, records = judge(backfilled, tmp_path / "guard", "5xx_7min_missing_scrape",
+                              policy_file=gapped_policy(tmp_path, "1m"))
+    assert document["verdict"] == "ROLLBACK", document["reasons"]
+    trigger = [m for m in records if m["kind"] == "trigger" and m["signal"] == "5xx rate"][0]
     run = trigger["runs"][0]
     assert run["fired"] and run["points"] < run["expected"]  # the hole is inside the breach
     # without the gap tolerance the same hole splits the breach into two short ones
-    split = retrospective(backfilled, tmp_path / "noguard", "5xx_7min_missing_scrape",
-                          soak_policy_file=gapped_policy(tmp_path, "0s"))
-    assert split.verdict["verdict"] == "FAIL", split.verdict["reasons"]
-    trigger = [m for m in split.measurements if m["kind"] == "trigger" and m["signal"] == "5xx rate"][0]
+    document, records = judge(backfilled, tmp_path / "noguard", "5xx_7min_missing_scrape",
+                              policy_file=gapped_policy(tmp_path, "0s"))
+    assert document["verdict"] == "FAIL", document["reasons"]
+    trigger = [m for m in records if m["kind"] == "trigger" and m["signal"] == "5xx rate"][0]
     assert len(trigger["runs"]) >= 2 and not any(r["fired"] for r in trigger["runs"])
+
+
+def test_a_rollback_verdict_fails_the_playbook_and_records_row_81_as_fail(backfilled, tmp_path):
+    soak = retrospective(backfilled, tmp_path, "5xx_6pct_6min")
+    assert soak.rc != 0 and soak.verdict["verdict"] == "ROLLBACK"
+    assert "must roll back because rollback trigger: 5xx rate 6% > 5% for" in soak.output
+    assert soak.row()["status"] == "FAIL" and "ROLLBACK" in soak.row()["summary"]
+    assert "charts" not in soak.verdict  # soak_charts: false
+    assert_no_traceback(soak.run)
 
 
 def test_check_mode_reports_what_it_would_do(backfilled, tmp_path):
