@@ -18,6 +18,11 @@ import math
 import os
 import time
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
+
 from ansible_collections.solvereign.release_ops.plugins.module_utils import soak
 from ansible_collections.solvereign.release_ops.plugins.module_utils.prometheus import (
     PrometheusError,
@@ -119,6 +124,26 @@ class SoakRunner(object):
 
     def _path(self, name):
         return os.path.join(self.dir, name)
+
+    def lock(self):
+        """Hold ``soak/lock`` while running: a second soak on the same evidence dir is refused."""
+        if fcntl is None or self.mode != "live":
+            return
+        os.makedirs(self.dir, exist_ok=True)
+        handle = open(self._path("lock"), "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError):
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise StateError("solvereign_evidence_dir", "a soak is still running on %s (pid %s): wait for it to end "
+                             "or stop it before starting or resuming another" % (self.dir, owner))
+        handle.seek(0)
+        handle.truncate()
+        handle.write("%d\n" % os.getpid())
+        handle.flush()
+        self._lock = handle
 
     def load_state(self):
         """Resume a live soak of the same window and policy from its measurements, if any."""
@@ -317,6 +342,7 @@ class SoakRunner(object):
     # --- the run ----------------------------------------------------------------------------
     def run(self):
         started = time.time()
+        self.lock()
         resumed = self.load_state()
         if not resumed:
             self._fresh()

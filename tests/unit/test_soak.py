@@ -487,3 +487,20 @@ def test_resume_with_another_policy_is_refused(tmp_path):
     with pytest.raises(ValueError) as caught:
         again.load_state()
     assert "another policy" in str(caught.value) and caught.value.field == "soak_policy_file"
+
+
+def test_a_second_live_soak_on_the_same_evidence_dir_is_refused_while_the_first_runs(tmp_path):
+    clock = Clock(T0 + 10)
+    first = runner(tmp_path, FakeProm(lambda q, t: 0.001), mode="live", now=clock, sleep=clock.sleep)
+    first.lock()
+    second = runner(tmp_path, FakeProm(lambda q, t: 0.001), mode="live", now=clock, sleep=clock.sleep)
+    with pytest.raises(ValueError) as caught:
+        second.lock()
+    assert "a soak is still running" in str(caught.value) and str(os.getpid()) in str(caught.value)
+    first._lock.close()
+    second.lock()
+
+
+def test_list_variables_become_an_escaped_regex_for_promql():
+    assert soak.promql_value(["solvereign-api", "a.b"]) == "solvereign\\\\-api|a\\\\.b"
+    assert soak.promql_value("solvereign") == "solvereign"
