@@ -466,8 +466,8 @@ def validate_window(policy, start, duration, mode, now, retention_s=None, resumi
     for sig in policy.signals:
         if sig.checkpoint and sig.checkpoint > duration:
             raise InputError("soak_duration", "%s is shorter than the checkpoint interval %s of signal %r in the "
-                             "policy: no checkpoint could be judged" % (format_duration(duration),
-                                                                         format_duration(sig.checkpoint), sig.name))
+                             "policy: no checkpoint could be judged"
+                             % (format_duration(duration), format_duration(sig.checkpoint), sig.name))
     if policy.step > duration:
         raise InputError("soak_duration", "%s is shorter than the policy's step %s" % (
             format_duration(duration), format_duration(policy.step)))
@@ -702,8 +702,8 @@ def _breach_reason(signal, value, run, duration, coverage, min_coverage):
             text = "%s %s%s %s for %s %s" % (signal.name, where, shown, trigger.when.text, format_duration(duration),
                                              span)
         else:
-            text = "%s %s(value %s, rollback when %s) for %s %s" % (signal.name, where, shown, trigger.when.text,
-                                                                   format_duration(duration), span)
+            text = "%s %s(value %s, rollback when %s) for %s %s" % (
+                signal.name, where, shown, trigger.when.text, format_duration(duration), span)
     if coverage < min_coverage:
         text += "; not counted: only %d%% of its points present (< %d%%)" % (coverage * 100, min_coverage * 100)
     return text

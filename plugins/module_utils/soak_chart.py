@@ -64,9 +64,9 @@ def draw_charts(policy, records, directory, start, end, verdict=None):
                                         or (sig.trigger and sig.trigger.when and sig.trigger.when.is_percent)) else 1.0
         fig, ax = plt.subplots(figsize=(10, 3.6), dpi=90)
         for label, points in checkpoints.items():
-            ax.plot([_dt(t) for t, _ in points], [v * scale for _, v in points], lw=1.4, label=label)
+            ax.plot([_dt(p[0]) for p in points], [p[1] * scale for p in points], lw=1.4, label=label)
         for label, points in triggers.items():
-            ax.plot([_dt(t) for t, _ in points], [v * scale for _, v in points], lw=0.8, ls=":",
+            ax.plot([_dt(p[0]) for p in points], [p[1] * scale for p in points], lw=0.8, ls=":",
                     label="%s (trigger query)" % label)
         if sig.threshold is not None:
             ax.axhline(sig.threshold.value, color="tab:orange", ls="--", lw=1, label="soak %s" % sig.threshold.text)

@@ -95,4 +95,3 @@ def parse_threshold(text):
             "cannot parse threshold %r: expected an operator (<, <=, >, >=, ==, !=), a number and "
             "an optional unit (ms, s, m, h, %%), e.g. '< 2s', '< 1%%', '>= 041'" % (text,))
     return Threshold(str(text).strip(), match.group("op"), float(match.group("number")), match.group("unit"))
-

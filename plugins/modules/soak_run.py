@@ -25,7 +25,7 @@ description:
     in a fast loop (the policy's C(trigger_interval)).
   - Probes (tenant isolation, hardening function, login smoke) run the collection's check modules at
     each probe checkpoint of a live soak; a failing probe is a security incident or data corruption
-    and fires the rollback. A retrospective soak cannot probe the past: probes are V(SKIP).
+    and fires the rollback. A retrospective soak cannot probe the past, so probes are V(SKIP) there.
   - A live soak saves its state after every measurement in C(<evidence_dir>/soak/); started again with
     the same evidence dir, policy and duration it resumes where it stopped (measurements are not repeated).
   - Bad input (unknown policy field, bad threshold, PromQL that Prometheus rejects, a checkpoint

@@ -370,7 +370,7 @@ def test_live_soak_rolls_back_before_its_end_when_5xx_starts_midway(stack, api_f
         assert wait_for(lambda: any(m["kind"] == "checkpoint" and m["signal"] == "5xx rate"
                                     and m["status"] == "PASS" for m in read_measurements(evidence)), 60, proc)
         api_faults("high_5xx_rate")
-        output, _ = proc.communicate(timeout=150)
+        output = proc.communicate(timeout=150)[0]
     finally:
         if proc.poll() is None:
             kill_tree(proc.pid)

@@ -53,8 +53,8 @@ def test_the_shipped_runbook_policy_loads_with_the_runbook_numbers():
     assert by_name["service outage"].trigger.for_s == 120 and by_name["service outage"].threshold is None
     assert '{job="solvereign-api",status=~"5.."}' in by_name["5xx rate"].query
     assert 'datname="solvereign"' in by_name["active db connections"].query
-    assert set(s.name for s in policy.signals if s.source == "probe") == {"tenant isolation", "hardening",
-                                                                         "login smoke"}
+    probes = set(s.name for s in policy.signals if s.source == "probe")
+    assert probes == {"tenant isolation", "hardening", "login smoke"}
     assert len(policy.sha256) == 64 and policy.sha256 == soak.sha256_file(RUNBOOK_POLICY)
 
 
