@@ -363,6 +363,11 @@ class SoakRunner(object):
         if self.resumed:
             self.progress("soak resumed: %d measurements already made, %d remaining" % (
                 len(self.done), len([t for t in tasks if t.key not in self.done])))
+        if self.now() < self.start:
+            self.progress("soak starts at %s, waiting %s" % (soak.utc(self.start, True),
+                                                             soak.format_duration(self.start - self.now())))
+            while self.now() < self.start:
+                self.sleep(min(30.0, self.start - self.now()))
         interval = self.policy.trigger_interval
         lookback = max([s.trigger.for_s for s in self.policy.signals if s.trigger] or [0]) + 2 * interval \
             + self.policy.step

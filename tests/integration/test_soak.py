@@ -54,13 +54,14 @@ class Soak(object):
         return self.run.row("8.1")
 
 
-def retrospective(backfilled, tmp_path, scenario, args=(), **extra):
+def retrospective(backfilled, tmp_path, scenario, args=(), env=None, **extra):
     start, _end = backfilled.layout.window(scenario)
     variables = {"soak_mode": "retrospective", "soak_start": int(start), "soak_duration": "2h",
                  "solvereign_prometheus_url": backfilled.url, "solvereign_sentry_url": "",
                  "solvereign_log_containers": ["solvereign-api"], "soak_charts": False}
     variables.update(extra)
-    return Soak(run_playbook(tmp_path / "evidence", playbook="playbooks/soak.yml", extra_vars=variables, args=args))
+    return Soak(run_playbook(tmp_path / "evidence", playbook="playbooks/soak.yml", extra_vars=variables, args=args,
+                             env=env))
 
 
 EXPECTED = [
@@ -192,8 +193,10 @@ def test_one_missing_scrape_neither_resets_the_breach_nor_is_needed_to_fire(back
 
 
 def test_a_rollback_verdict_fails_the_playbook_and_records_row_81_as_fail(backfilled, tmp_path):
-    soak = retrospective(backfilled, tmp_path, "5xx_6pct_6min")
+    soak = retrospective(backfilled, tmp_path, "5xx_6pct_6min", env={"ANSIBLE_SHOW_CUSTOM_STATS": "true"})
     assert soak.rc != 0 and soak.verdict["verdict"] == "ROLLBACK"
+    # the verdict handed to AWX workflows (set_stats, shown as custom stats)
+    assert "CUSTOM STATS" in soak.output and "soak_verdict: ROLLBACK" in soak.output, soak.output[-1500:]
     assert "must roll back because rollback trigger: 5xx rate 6% > 5% for" in soak.output
     assert soak.row()["status"] == "FAIL" and "ROLLBACK" in soak.row()["summary"]
     assert "charts" not in soak.verdict  # soak_charts: false
