@@ -45,6 +45,7 @@ ARGUMENT_SPEC = dict(
     prometheus_password=dict(type="str", no_log=True),
     prometheus_token=dict(type="str", no_log=True),
     sentry=dict(type="dict"),
+    docker=dict(type="dict"),
     probes=dict(type="dict", default={}),
     evidence_dir=dict(type="path", required=True),
     environment=dict(type="str", required=True),
@@ -103,6 +104,7 @@ class ActionModule(ActionBase):
             start = resume_from or now
         runner = SoakRunner(policy, client, start, duration, mode, soak_dir, strict=args["strict"],
                             probe=self._probe_runner(args["probes"]), sentry=self._sentry(args.get("sentry"), http),
+                            docker_logs=self._docker_logs(args.get("docker"), args["environment"]),
                             progress=display.display, check_mode=self._task.check_mode)
         runner.validate(now, resuming=resume_from is not None)
         display.display("soak %s of %s to %s (%s), policy %s sha256 %s" % (
@@ -157,6 +159,30 @@ class ActionModule(ActionBase):
             row = rows[0]
             return row.get("status", "ERROR"), "row %s %s: %s" % (row.get("id"), row.get("status"), row.get("summary"))
         return run
+
+    def _docker_logs(self, docker, environment):
+        """Error lines of ``docker logs --since/--until`` through the collection's container_logs_check."""
+        containers = [c for c in (docker or {}).get("containers") or [] if c]
+        if not containers:
+            return None
+
+        def count(start, end):
+            module_args = {"check_id": "8.1", "check_title": "Soak error log volume", "environment": environment,
+                           "containers": containers, "since": soak.utc(start, True), "until": soak.utc(end, True)}
+            if docker.get("docker_host"):
+                module_args["docker_host"] = docker["docker_host"]
+            outcome = self._execute_module(module_name="solvereign.release_ops.container_logs_check",
+                                           module_args=module_args, task_vars=self._task_vars)
+            if outcome.get("failed"):
+                raise RuntimeError("docker logs could not be read: %s" % outcome.get("msg"))
+            summaries = outcome.get("containers") or []
+            broken = [s for s in summaries if s.get("error")]
+            if broken or len(summaries) < len(containers):
+                reason = "; ".join(s["error"] for s in broken) or (outcome.get("row") or {}).get("summary")
+                raise RuntimeError("docker logs could not be read: %s" % reason)
+            total = sum(int(s.get("error_lines") or 0) for s in summaries)
+            return total, "error lines of docker logs of %s" % ", ".join(containers)
+        return count
 
     def _sentry(self, sentry, http):
         if not sentry or not all(sentry.get(k) for k in ("url", "org", "project", "token")):

@@ -51,7 +51,9 @@ ROLLBACK = "ROLLBACK"
 MEASUREMENT_STATUSES = (PASS, FAIL, INCONCLUSIVE, ERROR, SKIP)
 VERDICTS = (PASS, FAIL, ROLLBACK, INCONCLUSIVE)
 
-SOURCES = ("prometheus", "sentry")
+# error_logs: Sentry's error events when Sentry is configured, else the error lines of docker logs.
+SOURCES = ("prometheus", "sentry", "docker_logs", "error_logs")
+COUNT_SOURCES = ("sentry", "docker_logs", "error_logs")
 DEFAULT_LIMITS = {"failures": 0, "consecutive_failures": None, "inconclusives": 0, "consecutive_errors": 2}
 _POLICY_FIELDS = frozenset(("version", "name", "description", "step", "trigger_interval", "max_gap", "min_coverage",
                             "limits", "variables", "traffic", "signals", "alerts", "probes"))
@@ -394,8 +396,8 @@ def parse_policy(document, sha256="", path=None, variables=None):
             trigger = Trigger(tquery, when, for_s, description=str(raw["trigger"].get("description") or ""))
         if source == "prometheus" and threshold is None and trigger is None:
             raise PolicyError(field, "needs a threshold with a checkpoint, a trigger, or both", path)
-        if source == "sentry" and threshold is None:
-            raise PolicyError(field + ".threshold", "a sentry signal needs a threshold and a checkpoint", path)
+        if source in COUNT_SOURCES and threshold is None:
+            raise PolicyError(field + ".threshold", "a %s signal needs a threshold and a checkpoint" % source, path)
         requires = _substitute(raw["requires"], merged, field + ".requires", path) if raw.get("requires") else None
         signals.append(Signal(
             name, source=source, query=query, threshold=threshold, ratio=ratio, checkpoint=checkpoint,

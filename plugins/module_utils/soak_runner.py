@@ -64,7 +64,7 @@ class Task(object):
 
 class SoakRunner(object):
     def __init__(self, policy, client, start, duration, mode, evidence_dir, strict=False, probe=None, sentry=None,
-                 progress=None, now=time.time, sleep=time.sleep, check_mode=False, settle=None):
+                 progress=None, now=time.time, sleep=time.sleep, check_mode=False, settle=None, docker_logs=None):
         self.policy = policy
         self.client = client
         self.start = float(start)
@@ -75,6 +75,7 @@ class SoakRunner(object):
         self.strict = strict
         self.probe = probe
         self.sentry = sentry
+        self.docker_logs = docker_logs
         self.progress = progress or (lambda line: None)
         self.now = now
         self.sleep = sleep
@@ -239,8 +240,8 @@ class SoakRunner(object):
                 "threshold": sig.threshold.text if sig.threshold else None}
         if sig.source == "probe":
             return self._probe(task, base)
-        if sig.source == "sentry":
-            return self._sentry(task, base)
+        if sig.source in soak.COUNT_SOURCES:
+            return self._count(task, base)
         base["query"] = sig.query
         try:
             skip = self._requires(sig)
@@ -282,18 +283,29 @@ class SoakRunner(object):
                              "at": soak.utc(self.now(), True)}]
         return out
 
-    def _sentry(self, task, base):
+    def _count(self, task, base):
+        """Count-type signals: Sentry error events, or error lines of docker logs, in the window."""
         sig = task.signal
-        if self.sentry is None:
-            return dict(base, status=soak.SKIP, value=None, reason="%s: not configured: no Sentry (set "
-                        "solvereign_sentry_url, _org, _project and _token) and no error-log counter in the policy"
-                        % sig.name)
+        source = sig.source
+        if source == "error_logs":
+            source = "sentry" if self.sentry is not None else ("docker_logs" if self.docker_logs is not None else None)
+        counter = {"sentry": self.sentry, "docker_logs": self.docker_logs}.get(source)
+        if counter is None:
+            wanted = {"sentry": "no Sentry (set solvereign_sentry_url, _org, _project and _token)",
+                      "docker_logs": "no containers to read (set solvereign_log_containers and solvereign_docker_host)"}
+            why = wanted.get(sig.source) or "%s, and %s" % (wanted["sentry"], wanted["docker_logs"])
+            return dict(base, status=soak.SKIP, value=None, reason="%s: not configured: %s" % (sig.name, why))
         try:
-            count = self.sentry(sig.sentry_query, task.start, task.end, self.mode)
-        except Exception as exc:  # SentryError and friends: an ERROR measurement, never a crash
-            return dict(base, status=soak.ERROR, value=None, reason="%s: %s" % (sig.name, getattr(exc, "message", exc)))
+            if source == "sentry":
+                count, detail = self.sentry(sig.sentry_query, task.start, task.end, self.mode), "Sentry error events"
+            else:
+                count, detail = self.docker_logs(task.start, task.end)
+        except Exception as exc:  # SentryError, docker failures: an ERROR measurement, never a crash
+            return dict(base, status=soak.ERROR, value=None, source=source,
+                        reason="%s: %s" % (sig.name, getattr(exc, "message", exc)))
         judged = soak.judge_count(sig, count, task.start, task.end)
-        return dict(base, status=judged["status"], value=judged["value"], count=count, reason=judged["reason"])
+        return dict(base, status=judged["status"], value=judged["value"], count=count, source=source,
+                    reason="%s (%s)" % (judged["reason"], detail))
 
     # --- triggers ---------------------------------------------------------------------------
     def evaluate_triggers(self, start, end):
@@ -424,7 +436,7 @@ class SoakRunner(object):
             worst = None
             if judged and sig.threshold is not None:
                 value = max((r["value"] for r in judged), key=lambda v: soak._badness(v, sig.threshold, sig.ratio))
-                worst = soak.show(value, sig.threshold, sig.ratio) if sig.source != "sentry" else \
+                worst = soak.show(value, sig.threshold, sig.ratio) if sig.source not in soak.COUNT_SOURCES else \
                     "%s/hour" % format_value(round(value, 2))
             fired = [f for f in self.fired if f["signal"] == sig.name]
             entry = {"name": sig.name, "status": status, "worst": worst,

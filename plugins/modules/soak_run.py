@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: soak_run
 short_description: Run the release soak and decide PASS, FAIL, ROLLBACK or INCONCLUSIVE (runbook 8.1-8.2)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Judges the signals of a policy file (O(policy_file)) over a soak window, live or retrospectively, and
     returns a verdict with reasons a person can read, for example
@@ -100,6 +100,12 @@ options:
     description:
       - Sentry settings C(url), C(org), C(project), C(token) and optional C(environment) for the error log
         volume signal. The signal is V(SKIP) unless all four are set.
+    type: dict
+  docker:
+    description:
+      - Where the error log volume reads C(docker logs --since/--until) when Sentry is not configured:
+        C(containers) (list of names) and optional C(docker_host) (C(DOCKER_HOST), for example
+        V(ssh://deploy@host)). Without containers that source is not configured.
     type: dict
   probes:
     description:

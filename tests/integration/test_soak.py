@@ -19,6 +19,7 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.soak import
 from ansible_collections.solvereign.release_ops.plugins.module_utils.soak_runner import SoakRunner, build_row
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, ROOT, assert_no_traceback, run_playbook
 from tests.integration.soak_tsdb import JOB, SCENARIOS, BackfilledPrometheus
+from tests.stack import dockerd
 
 POLICY = os.path.join(ROOT, "roles", "soak", "files", "runbook_policy.yml")
 LIVE_POLICY = os.path.join(ROOT, "tests", "integration", "files", "soak_live_policy.yml")
@@ -58,7 +59,7 @@ def retrospective(backfilled, tmp_path, scenario, args=(), env=None, **extra):
     start, _end = backfilled.layout.window(scenario)
     variables = {"soak_mode": "retrospective", "soak_start": int(start), "soak_duration": "2h",
                  "solvereign_prometheus_url": backfilled.url, "solvereign_sentry_url": "",
-                 "solvereign_log_containers": ["solvereign-api"], "soak_charts": False}
+                 "soak_variables": {"containers": ["solvereign-api"]}, "soak_charts": False}
     variables.update(extra)
     return Soak(run_playbook(tmp_path / "evidence", playbook="playbooks/soak.yml", extra_vars=variables, args=args,
                              env=env))
@@ -221,6 +222,54 @@ def test_auto_rollback_without_the_rollback_role_fails_before_the_soak(backfille
     assert soak.rc != 0 and soak.verdict is None
     assert "the rollback role is not installed" in soak.output
     assert_no_traceback(soak.run)
+
+
+ERROR_LOG_POLICY = {
+    "version": 1, "name": "error-logs-only", "step": "5s",
+    "signals": [{"name": "error log volume", "source": "error_logs", "threshold": "< 10", "checkpoint": "10s"}],
+}
+
+
+@pytest.fixture(scope="module")
+def log_containers():
+    """The project's dockerd with an API-like container that logs 3 errors, then 4 more 20 s later."""
+    try:
+        host = dockerd.start()
+        started = time.time()
+        dockerd.run_container("soak-api-errors", "echo 'INFO started'; for i in 1 2 3; do echo \"ERROR plans $i\"; "
+                              "done; sleep 20; for i in 4 5 6 7; do echo \"ERROR late $i\"; done")
+        dockerd.run_container("soak-api-clean", "echo 'INFO started'; echo 'INFO GET /api/health 200'")
+    except dockerd.DockerdError as exc:
+        pytest.fail("the test dockerd did not start: %s" % exc, pytrace=False)
+    yield host, started
+    dockerd.stop()
+
+
+def test_error_log_volume_counts_docker_log_errors_inside_the_window_only(backfilled, log_containers, tmp_path):
+    host, started = log_containers
+    policy = tmp_path / "error_logs.yml"
+    policy.write_text(yaml.safe_dump(ERROR_LOG_POLICY))
+    start = int(started) - 2
+    while time.time() < started + 24:  # the late errors are logged, after the window
+        time.sleep(0.5)
+
+    def soak_of(containers, where):
+        return Soak(run_playbook(tmp_path / where, playbook="playbooks/soak.yml", extra_vars={
+            "soak_mode": "retrospective", "soak_start": start, "soak_duration": "20s", "soak_policy_file": str(policy),
+            "solvereign_prometheus_url": backfilled.url, "solvereign_sentry_url": "", "soak_charts": False,
+            "solvereign_log_containers": containers, "solvereign_docker_host": host}))
+
+    noisy = soak_of(["soak-api-errors", "soak-api-clean"], "noisy")
+    assert noisy.verdict["verdict"] == "FAIL", noisy.output[-2000:]
+    counts = [m["count"] for m in noisy.measurements if m["kind"] == "checkpoint"]
+    assert sum(counts) == 3 and all(m["source"] == "docker_logs" for m in noisy.measurements)
+    assert any("error log volume 1080/hour >= 10/hour (3 in 10s" in r for r in noisy.verdict["reasons"])
+    clean = soak_of(["soak-api-clean"], "clean")
+    assert clean.verdict["verdict"] == "PASS" and clean.rc == 0, clean.output[-2000:]
+    missing = soak_of(["soak-no-such-container"], "missing")
+    assert missing.verdict["verdict"] == "INCONCLUSIVE"
+    assert "soak-no-such-container" in missing.signal("error log volume")["reason"]
+    assert_no_traceback(missing.run)
 
 
 def write_policy(tmp_path, change):
