@@ -103,7 +103,7 @@ options:
     type: dict
   docker:
     description:
-      - Where the error log volume reads C(docker logs --since/--until) when Sentry is not configured:
+      - Where the error log volume reads C(docker logs --since/--until) when Sentry is not configured,
         C(containers) (list of names) and optional C(docker_host) (C(DOCKER_HOST), for example
         V(ssh://deploy@host)). Without containers that source is not configured.
     type: dict
