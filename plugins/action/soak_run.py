@@ -194,9 +194,6 @@ class ActionModule(ActionBase):
             if "id" not in project:
                 project["id"] = client.project(sentry["org"], sentry["project"])["id"]
             environment = sentry.get("environment") or None
-            if mode == "live":
-                return client.event_count(sentry["org"], project["id"], query, "%ds" % int(round(end - start)),
-                                          environment)
             return client.event_count(sentry["org"], project["id"], query, environment=environment,
                                       start=soak.utc(start, True), end=soak.utc(end, True))
         return count
