@@ -464,3 +464,32 @@ def test_retrospective_soak_of_the_reference_stack_with_sentry(stack, tmp_path):
     logs = [m for m in records if m["signal"] == "error log volume"]
     assert logs and all(m["source"] == "sentry" and m["status"] == "PASS" for m in logs)
     assert all(m["status"] == "SKIP" for m in records if m["signal"] == "tenant isolation")
+
+
+def test_prometheus_going_away_mid_soak_gives_errors_and_no_crash(tmp_path):
+    """A live soak whose Prometheus stops after the first checkpoint: ERROR measurements, a verdict."""
+    from tests.integration.soak_tsdb import Layout
+    prometheus = BackfilledPrometheus(tmp_path / "tsdb", layout=Layout(names=("healthy",)))
+    prometheus.start()
+    evidence = tmp_path / "evidence"
+    try:
+        cmd, env = live_command(evidence, "30s", solvereign_prometheus_url=prometheus.url, solvereign_sentry_url="",
+                                solvereign_database_url="", solvereign_url="")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        try:
+            assert wait_for(lambda: any(m["kind"] == "checkpoint" for m in read_measurements(evidence)), 60, proc)
+            prometheus.stop()
+            output = proc.communicate(timeout=120)[0]
+        finally:
+            if proc.poll() is None:
+                kill_tree(proc.pid)
+                proc.wait()
+    finally:
+        prometheus.stop()
+    assert "Traceback (most recent call last)" not in output
+    verdict = json.load(open(evidence / "soak" / "verdict.json"))
+    assert verdict["verdict"] == "INCONCLUSIVE" and proc.returncode != 0
+    errors = [m for m in read_measurements(evidence) if m["status"] == "ERROR"]
+    assert errors and all("Prometheus is unreachable" in m["reason"] for m in errors)
+    assert verdict["judged_until"] == verdict["window"]["end"]  # it watched to the end
