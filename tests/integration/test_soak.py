@@ -412,6 +412,41 @@ def test_live_soak_killed_midway_resumes_and_passes(stack, tmp_path):
     assert [r["status"] for r in checklist["checks"] if r["id"] == "8.1"] == ["PASS"]
 
 
+def test_retrospective_soak_of_the_reference_stack_with_sentry(stack, tmp_path):
+    """The last half minute of the running stack, judged after the fact: real scrapes, Sentry's window."""
+    import urllib.parse
+    import urllib.request
+    prometheus = stack.env()["prometheus_url"]
+
+    def oldest_sample_age():
+        now = time.time()
+        query = urllib.parse.urlencode({"query": 'up{job="solvereign-api"}', "start": now - 60, "end": now,
+                                        "step": 2})
+        with urllib.request.urlopen(prometheus + "/api/v1/query_range?" + query, timeout=5) as answer:
+            result = json.load(answer)["data"]["result"]
+        return now - float(result[0]["values"][0][0]) if result else 0.0
+
+    def recent_5xx():
+        query = urllib.parse.urlencode({"query": 'sum(increase(http_requests_total{status=~"5.."}[50s]))'})
+        with urllib.request.urlopen(prometheus + "/api/v1/query?" + query, timeout=5) as answer:
+            result = json.load(answer)["data"]["result"]
+        return float(result[0]["value"][1]) if result else 0.0
+
+    # 40 s of samples, none of them from a fault an earlier test switched on
+    assert wait_for(lambda: oldest_sample_age() >= 40 and recent_5xx() == 0, 90), "no 40 s of healthy samples"
+    start = int(time.time()) - 36
+    cmd, env = live_command(tmp_path / "evidence", "30s", soak_mode="retrospective", soak_start=start)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    output = proc.stdout + proc.stderr
+    assert "Traceback (most recent call last)" not in output
+    verdict = json.load(open(tmp_path / "evidence" / "soak" / "verdict.json"))
+    assert verdict["verdict"] == "PASS" and proc.returncode == 0, (verdict["reasons"], output[-2000:])
+    records = read_measurements(tmp_path / "evidence")
+    logs = [m for m in records if m["signal"] == "error log volume"]
+    assert logs and all(m["source"] == "sentry" and m["status"] == "PASS" for m in logs)
+    assert all(m["status"] == "SKIP" for m in records if m["signal"] == "tenant isolation")
+
+
 def test_live_soak_rolls_back_before_its_end_when_5xx_starts_midway(stack, api_faults, tmp_path):
     evidence = tmp_path / "evidence"
     cmd, env = live_command(evidence, "75s")
@@ -436,34 +471,6 @@ def test_live_soak_rolls_back_before_its_end_when_5xx_starts_midway(stack, api_f
     assert "soak stopped early" in output
     assert verdict["judged_until"] < verdict["window"]["end"]
     assert elapsed < 75 + 30
-
-
-def test_retrospective_soak_of_the_reference_stack_with_sentry(stack, tmp_path):
-    """The last half minute of the running stack, judged after the fact: real scrapes, Sentry's window."""
-    import urllib.parse
-    import urllib.request
-    prometheus = stack.env()["prometheus_url"]
-
-    def oldest_sample_age():
-        now = time.time()
-        query = urllib.parse.urlencode({"query": 'up{job="solvereign-api"}', "start": now - 60, "end": now,
-                                        "step": 2})
-        with urllib.request.urlopen(prometheus + "/api/v1/query_range?" + query, timeout=5) as answer:
-            result = json.load(answer)["data"]["result"]
-        return now - float(result[0]["values"][0][0]) if result else 0.0
-
-    assert wait_for(lambda: oldest_sample_age() >= 40, 60), "the stack's Prometheus has no 40 s of samples"
-    start = int(time.time()) - 36
-    cmd, env = live_command(tmp_path / "evidence", "30s", soak_mode="retrospective", soak_start=start)
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
-    output = proc.stdout + proc.stderr
-    assert "Traceback (most recent call last)" not in output
-    verdict = json.load(open(tmp_path / "evidence" / "soak" / "verdict.json"))
-    assert verdict["verdict"] == "PASS" and proc.returncode == 0, (verdict["reasons"], output[-2000:])
-    records = read_measurements(tmp_path / "evidence")
-    logs = [m for m in records if m["signal"] == "error log volume"]
-    assert logs and all(m["source"] == "sentry" and m["status"] == "PASS" for m in logs)
-    assert all(m["status"] == "SKIP" for m in records if m["signal"] == "tenant isolation")
 
 
 def test_prometheus_going_away_mid_soak_gives_errors_and_no_crash(tmp_path):
