@@ -159,7 +159,13 @@ class SoakRunner(object):
         if state.get("finished") or state.get("mode") != "live":
             return False
         if abs(float(state.get("start", 0)) - self.start) > 1 or abs(float(state.get("end", 0)) - self.end) > 1:
-            return False
+            if float(state.get("end", 0)) < self.now() - 3600:
+                return False  # abandoned long ago: a new soak replaces it
+            raise StateError("soak_start", "an unfinished live soak of %s to %s (%s) is in %s: run again without "
+                             "soak_start and with soak_duration=%s to resume it, or use another evidence dir"
+                             % (soak.utc(float(state["start"]), True), soak.utc(float(state["end"]), True),
+                                soak.format_duration(float(state["end"]) - float(state["start"])), self.dir,
+                                soak.format_duration(float(state["end"]) - float(state["start"]))))
         if state.get("policy_sha256") != self.policy.sha256:
             raise StateError("soak_policy_file", "an unfinished soak in %s was started with another policy (sha256 %s, "
                              "now %s): finish it with the same policy file, or use another evidence dir"

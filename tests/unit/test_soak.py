@@ -504,3 +504,18 @@ def test_a_second_live_soak_on_the_same_evidence_dir_is_refused_while_the_first_
 def test_list_variables_become_an_escaped_regex_for_promql():
     assert soak.promql_value(["solvereign-api", "a.b"]) == "solvereign\\\\-api|a\\\\.b"
     assert soak.promql_value("solvereign") == "solvereign"
+
+
+def test_an_unfinished_live_soak_is_never_replaced_silently(tmp_path):
+    clock = Clock(T0 + 100)
+    first = runner(tmp_path, FakeProm(lambda q, t: 0.001), mode="live", now=clock, sleep=clock.sleep)
+    first._fresh()
+    policy = soak.parse_policy(policy_doc(), "f" * 64, "policy.yml")
+    other = SoakRunner(policy, FakeProm(lambda q, t: 0.001), T0 + 60, 3600, "live", str(tmp_path / "soak"), now=clock)
+    with pytest.raises(ValueError) as caught:
+        other.load_state()
+    assert caught.value.field == "soak_start" and "soak_duration=2h to resume it" in str(caught.value)
+    # abandoned long ago: a new soak may start
+    late = Clock(T0 + 7200 + 4000)
+    again = SoakRunner(policy, FakeProm(lambda q, t: 0.001), late(), 3600, "live", str(tmp_path / "soak"), now=late)
+    assert again.load_state() is False
