@@ -16,6 +16,10 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.result impo
 )
 
 
+# Result keys under which check modules name the evidence file they wrote for their rows.
+EVIDENCE_RESULT_KEYS = ("evidence_file", "transcript", "screenshot")
+
+
 def recorded_rows(hvars):
     """Rows a host recorded (facts are visible top-level and under ansible_facts)."""
     rows = hvars.get("solvereign_checklist_rows")
@@ -34,12 +38,16 @@ def checklist_row(result, spec, environment, skip_reason=None):
     """The row a check task returned, or an ERROR/SKIP row saying why there is none.
 
     ``result`` is what the check task registered; ``spec`` is ``{id, title}``; ``skip_reason``
-    explains a task skipped by its condition (for example a variable that is not set).
+    explains a task skipped by its condition (for example a variable that is not set). The
+    evidence files the module wrote are listed in the row's ``evidence``.
     """
     check_id, title = _row_spec(spec)
     result = result or {}
     row = result.get("row")
     if isinstance(row, dict) and row.get("status"):
+        files = [result[key] for key in EVIDENCE_RESULT_KEYS if isinstance(result.get(key), str) and result[key]]
+        if files and "evidence" not in row:
+            row = dict(row, evidence=files)
         return row
     placeholder = CheckRow(check_id, title, environment)
     if result.get("skipped"):

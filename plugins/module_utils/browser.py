@@ -29,7 +29,6 @@ try:
         WebDriverException,
     )
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     webdriver = None
@@ -55,6 +54,7 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--window-size=1280,900",
 )
+AUTOMATIC_FAVICON_FAILURE = re.compile(r"^\S+/favicon\.ico - Failed to load resource")
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 DRIVER_CANDIDATES = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
 
@@ -137,13 +137,11 @@ class Browser(object):
                 return False
         return WebDriverWait(self.driver, timeout or self.timeout, poll_frequency=0.1).until(guarded)
 
-    def find(self, selector):
-        elements = self.driver.find_elements(By.CSS_SELECTOR, selector)
-        return elements[0] if elements else None
-
     def console_errors(self):
-        """Console messages of level SEVERE since the last call."""
-        return [entry for entry in self.driver.get_log("browser") if entry.get("level") == "SEVERE"]
+        """Console messages of level SEVERE since the last call, without the failed load of the
+        favicon that Chromium requests by itself when a page declares none (not the page's error)."""
+        return [entry for entry in self.driver.get_log("browser")
+                if entry.get("level") == "SEVERE" and not AUTOMATIC_FAVICON_FAILURE.search(entry.get("message", ""))]
 
 
 def load_failure(driver):

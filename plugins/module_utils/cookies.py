@@ -14,7 +14,6 @@ __metaclass__ = type
 from ansible_collections.solvereign.release_ops.plugins.module_utils.result import (
     FAIL,
     PASS,
-    WARN,
 )
 
 SAMESITE_VALUES = ("strict", "lax", "none")
@@ -73,7 +72,7 @@ def is_deletion(cookie):
 
 def judge_cookie(cookie, https=True):
     """Return (status, problems, notes) for one parsed cookie."""
-    problems, warnings, notes = [], [], []
+    problems, notes = [], []
     name = cookie["name"]
     lname = name.lower()
     if not cookie["secure"]:
@@ -82,12 +81,13 @@ def judge_cookie(cookie, https=True):
         problems.append("no HttpOnly flag (readable by page scripts)")
     samesite = cookie["samesite"]
     if samesite is None:
-        problems.append("no SameSite attribute (the runbook asks Lax or Strict)")
+        problems.append("no SameSite attribute (browsers default to Lax, but the runbook asks SameSite=Lax or "
+                        "SameSite=Strict set explicitly)")
     elif samesite not in SAMESITE_VALUES:
-        problems.append("SameSite=%s is not a valid value" % samesite)
+        problems.append("SameSite=%s is not a valid value (the runbook asks Lax or Strict)" % samesite)
     elif samesite == "none":
         if cookie["secure"]:
-            warnings.append("SameSite=None (sent on cross-site requests; the runbook asks Lax or Strict)")
+            problems.append("SameSite=None (sent on cross-site requests; the runbook asks Lax or Strict)")
         else:
             problems.append("SameSite=None without Secure (browsers reject it; the runbook asks Lax or Strict)")
     if lname.startswith("__host-"):
@@ -102,9 +102,7 @@ def judge_cookie(cookie, https=True):
     if cookie["secure"] and not https:
         notes.append("Secure cookies are only sent back over HTTPS; this URL is plain HTTP")
     if problems:
-        return FAIL, problems + warnings, notes
-    if warnings:
-        return WARN, warnings, notes
+        return FAIL, problems, notes
     return PASS, [], notes
 
 

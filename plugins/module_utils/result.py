@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import datetime
 import os
+import tempfile
 import time
 
 PASS = "PASS"
@@ -186,8 +187,15 @@ def write_evidence(evidence_dir, name, content, mode="w"):
         return None
     os.makedirs(evidence_dir, exist_ok=True)
     path = os.path.join(evidence_dir, name)
-    tmp = path + ".tmp"
-    with open(tmp, mode) as handle:
-        handle.write(content)
-    os.replace(tmp, path)
+    # A temporary file of its own beside the target, so concurrent writers never share one.
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=evidence_dir)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return path

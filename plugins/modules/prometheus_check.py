@@ -169,6 +169,10 @@ measurements:
   sample:
     - {"name": "p95 latency", "query": "histogram_quantile(...)", "status": "PASS",
        "series": [{"labels": {}, "value": "0.0049", "status": "PASS"}]}
+evidence_file:
+  description: Path of C(prometheus_<check_id>.json) (the row and its measurements) in O(evidence_dir), if written.
+  returned: always
+  type: str
 """
 
 import json
@@ -308,10 +312,12 @@ def main():
         measurements.append(entry)
 
     measurements = redact_structure(measurements, secrets)
+    evidence_file = None
     if p["evidence_dir"]:
-        write_evidence(p["evidence_dir"], "prometheus_%s.json" % p["check_id"],
-                       json.dumps({"row": row.to_dict(), "measurements": measurements}, indent=2, default=str) + "\n")
-    exit_with_row(module, row, measurements=measurements)
+        evidence_file = write_evidence(p["evidence_dir"], "prometheus_%s.json" % p["check_id"],
+                                       json.dumps({"row": row.to_dict(), "measurements": measurements},
+                                                  indent=2, default=str) + "\n")
+    exit_with_row(module, row, measurements=measurements, evidence_file=evidence_file)
 
 
 if __name__ == "__main__":

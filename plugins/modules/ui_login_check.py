@@ -68,27 +68,51 @@ options:
     type: str
     default: ""
   email_selector:
-    description: CSS selector of the e-mail input.
+    description:
+      - CSS selector of the e-mail input.
+      - Empty to find it as a person would on any conventional login form, in this order (visible
+        inputs only) C(type=email), C(autocomplete=username) or C(autocomplete=email),
+        C(name=email), C(name=username), then the input whose C(<label>) says e-mail, user name or
+        login; inputs in the password field's form come first.
     type: str
-    default: "#email"
+    default: ""
   password_selector:
-    description: CSS selector of the password input.
+    description: CSS selector of the password input; empty for the visible C(input[type=password]).
     type: str
-    default: "#password"
+    default: ""
   submit_selector:
-    description: CSS selector of the submit button.
+    description:
+      - CSS selector of the control that submits the login.
+      - Empty to use the password form's own submit control (a C(<button>) of type submit, which a
+        button without a type is, or an C(<input type=submit>)); a form without one is submitted as a
+        submit button would (C(form.requestSubmit())).
     type: str
-    default: "#login-submit"
+    default: ""
   error_selector:
-    description: CSS selector of the login error message.
+    description:
+      - CSS selector of the login error message.
+      - Empty to watch the visible, non-empty C([role=alert]), C(aria-live) regions and
+        C(.error)/C(.alert) elements of the page.
     type: str
-    default: "#login-error"
+    default: ""
   name_selector:
-    description: CSS selector of the header element with the user's name.
+    description:
+      - CSS selector of the element that must show the user's name.
+      - Empty for the text of the page's C(<header>) (and C([role=banner])) elements, which is what
+        the runbook's "user name displayed in header" means.
     type: str
-    default: "header#user-name"
+    default: ""
+  settle:
+    description:
+      - Seconds the browser must stay on a page other than the login page and O(dashboard_path)
+        before the login counts as having redirected elsewhere (FAIL).
+    type: float
+    default: 3
   ignore_console:
-    description: Substrings of console errors to ignore.
+    description:
+      - Substrings of console errors to ignore.
+      - The failed load of C(/favicon.ico), which Chromium requests by itself for a page that declares
+        no icon, is never counted.
     type: list
     elements: str
     default: []
@@ -157,7 +181,7 @@ screenshot:
   type: str
 """
 
-import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -168,6 +192,7 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.result impo
     check_common_argument_spec,
     exit_with_row,
     new_row,
+    write_evidence,
 )
 
 try:
@@ -181,6 +206,85 @@ fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) {
   return r.ok ? r.json() : null;
 }).then(function (user) { done(user); }).catch(function () { done(null); });
 """
+# Finds the login form's controls as a person would; explicit selectors win. Returns
+# [email, password, submit, form, descriptions]; a control that was not found is null.
+LOCATE_LOGIN_FORM_SCRIPT = """
+var given = arguments[0];
+function visible(el) {
+  if (!el || el.disabled) { return false; }
+  var box = el.getBoundingClientRect(), style = window.getComputedStyle(el);
+  return box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && style.display !== 'none';
+}
+function firstVisible(list) {
+  for (var i = 0; i < list.length; i++) { if (visible(list[i])) { return list[i]; } }
+  return null;
+}
+function describe(el) {
+  if (!el) { return null; }
+  var text = el.tagName.toLowerCase();
+  ['type', 'name', 'id', 'autocomplete', 'data-testid'].forEach(function (attr) {
+    if (el.getAttribute(attr)) { text += '[' + attr + '=' + el.getAttribute(attr) + ']'; }
+  });
+  return text;
+}
+function textInput(el) {
+  return el && el.tagName === 'INPUT' && ['password', 'hidden', 'submit', 'button', 'checkbox', 'radio']
+    .indexOf((el.type || '').toLowerCase()) < 0;
+}
+var password = firstVisible(document.querySelectorAll(given.password || 'input[type=password]'));
+var form = password ? password.form : null;
+var scopes = form ? [form, document] : [document];
+var email = null;
+if (given.email) {
+  email = firstVisible(document.querySelectorAll(given.email));
+} else {
+  var lookups = ['input[type=email]', 'input[autocomplete~=username]', 'input[autocomplete~=email]',
+                 'input[name=email i]', 'input[name=username i]'];
+  for (var s = 0; s < scopes.length && !email; s++) {
+    for (var i = 0; i < lookups.length && !email; i++) {
+      email = firstVisible(scopes[s].querySelectorAll(lookups[i]));
+    }
+    var labels = scopes[s].querySelectorAll('label');
+    for (var j = 0; j < labels.length && !email; j++) {
+      if (/e-?mail|user\\s*name|login/i.test(labels[j].textContent) && textInput(labels[j].control)
+          && visible(labels[j].control)) {
+        email = labels[j].control;
+      }
+    }
+  }
+}
+var submit = null, how = null;
+if (given.submit) {
+  submit = firstVisible(document.querySelectorAll(given.submit));
+} else if (form) {
+  for (var k = 0; k < form.elements.length && !submit; k++) {
+    var el = form.elements[k], type = (el.type || '').toLowerCase();
+    if (((el.tagName === 'BUTTON' && type === 'submit') || (el.tagName === 'INPUT' && (type === 'submit'
+        || type === 'image'))) && visible(el)) {
+      submit = el;
+    }
+  }
+  if (!submit) { how = 'form submit (the form has no submit button)'; }
+}
+return [email, password, submit, form, [describe(email), describe(password), how || describe(submit)]];
+"""
+# The visible login error message, or ''.
+LOGIN_ERROR_SCRIPT = """
+var nodes = document.querySelectorAll(arguments[0] ||
+  '[role=alert], [aria-live=assertive], [aria-live=polite], .error, .alert, .alert-danger, .invalid-feedback');
+for (var i = 0; i < nodes.length; i++) {
+  var box = nodes[i].getBoundingClientRect(), text = (nodes[i].innerText || '').trim();
+  if (text && box.width > 0 && box.height > 0) { return text; }
+}
+return '';
+"""
+# The text the user's name must appear in: the element of the selector, else every header.
+HEADER_TEXT_SCRIPT = """
+var nodes = arguments[0] ? document.querySelectorAll(arguments[0])
+                         : document.querySelectorAll('header, [role=banner]');
+if (!nodes.length) { return null; }
+return Array.prototype.map.call(nodes, function (n) { return n.innerText || n.textContent || ''; }).join(' | ');
+"""
 LOGOUT_SCRIPT = """
 var done = arguments[arguments.length - 1];
 fetch(arguments[0], {method: 'POST', credentials: 'same-origin'}).then(function (r) { done(r.status); })
@@ -188,10 +292,29 @@ fetch(arguments[0], {method: 'POST', credentials: 'same-origin'}).then(function 
 """
 
 
+def locate_login_form(driver, params):
+    """(email, password, submit, form, descriptions) of the login page; see LOCATE_LOGIN_FORM_SCRIPT."""
+    given = {"email": params["email_selector"], "password": params["password_selector"],
+             "submit": params["submit_selector"]}
+    return driver.execute_script(LOCATE_LOGIN_FORM_SCRIPT, given)
+
+
+def login_error(driver, params):
+    return (driver.execute_script(LOGIN_ERROR_SCRIPT, params["error_selector"]) or "").strip()
+
+
+def header_text(driver, params):
+    """Whitespace-normalised text of the name element(s), or None when the page has none."""
+    text = driver.execute_script(HEADER_TEXT_SCRIPT, params["name_selector"])
+    return None if text is None else " ".join(text.split())
+
+
 def run_smoke(module, row, session, secrets):
     p = module.params
     driver = session.driver
     login_url = join_url(p["base_url"], p["login_path"])
+    login_path = p["login_path"].rstrip("/")
+    dashboard_path = p["dashboard_path"].rstrip("/")
 
     def redact(text):
         return redact_text(text, secrets)
@@ -205,33 +328,52 @@ def run_smoke(module, row, session, secrets):
     if failure:
         row.error("login page", "cannot load %s: %s" % (login_url, redact(failure)))
         return
-    fields = [(name, key, session.find(p[key])) for name, key in (
-        ("e-mail input", "email_selector"), ("password input", "password_selector"), ("submit button", "submit_selector"))]
-    missing = ["%s (%s)" % (name, p[key]) for name, key, element in fields if element is None]
+    email, password, submit, form, described = locate_login_form(driver, p)
+    missing = []
+    if email is None:
+        missing.append("e-mail input (%s)" % (p["email_selector"] or "no type=email, autocomplete=username, "
+                                              "name=email|username or labelled e-mail/user name field"))
+    if password is None:
+        missing.append("password input (%s)" % (p["password_selector"] or "input[type=password]"))
+    if submit is None and (p["submit_selector"] or form is None):
+        missing.append("submit button (%s)" % (p["submit_selector"] or "the password field is in no form"))
     if missing:
         row.fail("login page", "%s has no %s (page title %r)" % (p["login_path"], ", ".join(missing), driver.title))
         return
-    row.passed("login page", "%s loaded (title %r)" % (p["login_path"], driver.title))
+    row.passed("login page", "%s loaded (title %r)" % (p["login_path"], driver.title),
+               controls={"email": described[0], "password": described[1], "submit": described[2]})
     # Mark this document: finding the login page again without the mark means the browser
     # navigated away and was sent back (typically: the session cookie was not kept).
     driver.execute_script("window.__releaseOpsLoginPage = true;")
-    fields[0][2].send_keys(p["email"])
-    fields[1][2].send_keys(p["password"])
-    fields[2][2].click()
+    email.send_keys(p["email"])
+    password.send_keys(p["password"])
+    if submit is not None:
+        submit.click()
+    else:
+        driver.execute_script("arguments[0].requestSubmit();", form)
+
+    other_page = {}
 
     def arrived_or_refused(drv):
         if br.load_failure(drv):
             return "neterror"
-        path = urlsplit(drv.current_url).path.rstrip("/")
-        if path == p["dashboard_path"].rstrip("/"):
+        # One script, so that the path, the load state and the mark all come from the same document.
+        path, complete, marked = drv.execute_script(
+            "return [location.pathname, document.readyState === 'complete', !!window.__releaseOpsLoginPage];")
+        path = path.rstrip("/")
+        if path == dashboard_path:
             return "dashboard"
-        if path == p["login_path"].rstrip("/") and drv.execute_script(
-                "return document.readyState === 'complete' && !window.__releaseOpsLoginPage;"):
-            return "bounced"
-        box = session.find(p["error_selector"])
-        if box is not None and box.is_displayed() and box.text.strip():
-            return "error"
-        return False
+        if path == login_path:
+            if complete and not marked:
+                return "bounced"
+            if login_error(drv, p):
+                return "error"
+            return False
+        # Another page: a login that passes through it (an SSO callback) moves on; one that stays is elsewhere.
+        if not complete:
+            return False
+        since = other_page.setdefault(path, time.monotonic())
+        return "elsewhere" if time.monotonic() - since >= p["settle"] else False
 
     try:
         outcome = session.wait(arrived_or_refused)
@@ -250,10 +392,19 @@ def run_smoke(module, row, session, secrets):
         return
     if outcome == "error":
         row.fail("redirect", "the login page shows %r instead of redirecting to %s"
-                 % (redact(session.find(p["error_selector"]).text.strip()), p["dashboard_path"]))
+                 % (redact(login_error(driver, p)), p["dashboard_path"]))
+        return
+    if outcome == "elsewhere":
+        row.fail("redirect", "the login landed on %s and stayed there, expected %s"
+                 % (redact(urlsplit(driver.current_url).path), p["dashboard_path"]))
         return
     row.passed("redirect", "redirected to %s" % p["dashboard_path"])
+    check_user_name(row, session, p)
 
+
+def check_user_name(row, session, p):
+    driver = session.driver
+    where = p["name_selector"] or "the page header"
     expected = p["expected_name"]
     if not expected:
         try:
@@ -263,18 +414,18 @@ def run_smoke(module, row, session, secrets):
         expected = (user or {}).get("display_name") or (user or {}).get("name") or ""
     if not expected:
         row.error("user name", "no expected name: expected_name is empty and %s gave no display_name" % p["me_path"])
-    else:
-        def name_shown(drv):
-            element = session.find(p["name_selector"])
-            return element is not None and expected in element.text
-        try:
-            session.wait(name_shown)
-            row.passed("user name", "%s shows %r" % (p["name_selector"], expected))
-        except br.TimeoutException:
-            element = session.find(p["name_selector"])
-            shown = element.text.strip() if element is not None else None
-            row.fail("user name", "%s shows %s, expected %r" % (
-                p["name_selector"], repr(shown) if element is not None else "nothing (element not found)", expected))
+        return
+    wanted = " ".join(expected.split())
+    try:
+        session.wait(lambda drv: wanted in (header_text(drv, p) or ""))
+        row.passed("user name", "%s shows %r" % (where, expected))
+    except br.TimeoutException:
+        shown = header_text(driver, p)
+        if shown is None:
+            row.fail("user name", "%s has no %s to show the user's name in (set name_selector if it is elsewhere)"
+                     % (p["dashboard_path"], p["name_selector"] or "<header> element"))
+        else:
+            row.fail("user name", "%s shows %r, expected %r" % (where, shown[:200], expected))
 
 
 def main():
@@ -289,11 +440,12 @@ def main():
         me_path=dict(type="str", default="/api/auth/me"),
         logout_path=dict(type="str", default="/api/auth/logout"),
         expected_name=dict(type="str", default=""),
-        email_selector=dict(type="str", default="#email"),
-        password_selector=dict(type="str", default="#password", no_log=False),
-        submit_selector=dict(type="str", default="#login-submit"),
-        error_selector=dict(type="str", default="#login-error"),
-        name_selector=dict(type="str", default="header#user-name"),
+        email_selector=dict(type="str", default=""),
+        password_selector=dict(type="str", default="", no_log=False),
+        submit_selector=dict(type="str", default=""),
+        error_selector=dict(type="str", default=""),
+        name_selector=dict(type="str", default=""),
+        settle=dict(type="float", default=3.0),
         ignore_console=dict(type="list", elements="str", default=[]),
         chromium_path=dict(type="path", default="/usr/bin/chromium"),
         chromedriver_path=dict(type="path", default="/usr/bin/chromedriver"),
@@ -331,13 +483,12 @@ def main():
                     row.passed("console", "no console errors")
             if p["evidence_dir"]:
                 try:
-                    os.makedirs(p["evidence_dir"], exist_ok=True)
-                    path = os.path.join(p["evidence_dir"], p["screenshot_name"])
-                    if session.driver.save_screenshot(path):
-                        screenshot = path
-                        row.passed("screenshot", "saved %s" % p["screenshot_name"])
+                    png = session.driver.get_screenshot_as_png()
+                    if png:
+                        screenshot = write_evidence(p["evidence_dir"], p["screenshot_name"], png, mode="wb")
+                        row.passed("screenshot", "saved %s" % screenshot)
                     else:
-                        row.warn("screenshot", "Chromium did not save %s" % p["screenshot_name"])
+                        row.warn("screenshot", "Chromium did not return a screenshot for %s" % p["screenshot_name"])
                 except (OSError, br.WebDriverException) as exc:
                     row.warn("screenshot", "cannot save %s: %s" % (p["screenshot_name"], br.short_error(exc)))
             if p["logout_path"]:

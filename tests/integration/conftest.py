@@ -12,6 +12,8 @@ from tests.stack import stackctl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+# The stack without its docker component: the section 7 tests run their own containers on the
+# project's Docker engine (and add the API's log container where they need it).
 COMPONENTS = ("db", "api", "prometheus", "sentry")
 
 

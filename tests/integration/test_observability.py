@@ -20,7 +20,7 @@ import pytest
 from tests.stack import dockerd
 from tests.stack.sentry_standin import SentryStandin
 
-from .conftest import assert_no_traceback, closed_port
+from .conftest import COMPONENTS, assert_no_traceback, closed_port
 
 RATE_WINDOW = "30s"
 SENTRY_TOKEN = "sntrys_integration_secret_token_42"
@@ -84,7 +84,7 @@ def prom_stack(stack):
 
     def _start(*faults):
         used.append(faults)
-        stack.start(faults=faults)
+        stack.start(faults=faults, components=COMPONENTS)
         if "metrics_absent" in faults:
             wait_for_samples(stack, SCRAPES, 4)
         else:
@@ -92,7 +92,7 @@ def prom_stack(stack):
             wait_for_samples(stack, PLAN_REQUESTS, 40 if "high_5xx_rate" in faults else 12)
     yield _start
     if used:
-        stack.start()
+        stack.start(components=COMPONENTS)
 
 
 @pytest.fixture
@@ -251,3 +251,20 @@ def test_metrics_absent_is_error_not_pass_and_sentry_unset_is_skip(prom_stack, d
     assert "0 != 1" in up["message"]
     assert "no data" in row["findings"][2]["message"]
     assert "solvereign_sentry_token" in run.row("7.1")["summary"]
+
+
+def test_the_stacks_own_api_container_carries_its_errors_into_7_3(stack, prom_stack, docker_engine, sentry, verify):
+    # The reference stack's API logs each 500 of high_5xx_rate at ERROR; on the project's Docker
+    # engine the container solvereign-api streams that log, as a containerised API would.
+    prom_stack("high_5xx_rate")
+    stack.start_log_container()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "ERROR" not in dockerd.docker("logs", "solvereign-api").stdout:
+            time.sleep(0.5)
+        run = observe(verify, docker_engine, sentry, containers=("solvereign-api",))
+    finally:
+        stack.stop_log_container()
+    row = run.row("7.3")
+    assert row["status"] == "FAIL", row
+    assert "solvereign-api" in row["summary"] and "error line(s)" in row["summary"]

@@ -200,3 +200,51 @@ def test_unloaded_vault_variable_is_named(stack, verify, tmp_path):
     assert "empty: solvereign_release_version" in run.output
     assert run.checklist is None
     assert_no_traceback(run)
+
+
+def local_environment(base, environment):
+    """An inventory whose one environment is the reference stack under another name."""
+    os.makedirs(os.path.join(base, "group_vars"), exist_ok=True)
+    source = open(os.path.join(os.path.dirname(__file__), "..", "..", "inventories", "local", "group_vars",
+                               "local.yml")).read()
+    assert "\nsolvereign_environment: local\n" in source
+    with open(os.path.join(base, "group_vars", "%s.yml" % environment), "w") as handle:
+        handle.write(source.replace("\nsolvereign_environment: local\n", "\nsolvereign_environment: %s\n" % environment))
+    with open(os.path.join(base, "hosts.yml"), "w") as handle:
+        handle.write("solvereign:\n  children:\n    %s:\n      hosts:\n        %s-host:\n"
+                     "          ansible_connection: local\n"
+                     "          ansible_python_interpreter: '{{ ansible_playbook_python }}'\n" % (environment, environment))
+    return str(base)
+
+
+def test_two_environments_keep_their_own_evidence(stack, verify, tmp_path):
+    inventories = [local_environment(tmp_path / name, name) for name in ("staging", "qa")]
+    run = verify(inventories=inventories, args=["--tags", "auth,webhooks,database"])
+    assert run.rc == 0, run.output[-3000:]
+    evidence = run.evidence_dir
+    assert os.path.isfile(os.path.join(evidence, "checklist.json"))
+    expected = ("auth_smoke.log", "login_smoke.png", "webhook_signature_reject.log", "migrations_applied.log",
+                "rls_verify.log", "rbac_integrity.log", "tenant_isolation.log")
+    for environment in ("staging", "qa"):
+        for name in expected:
+            path = os.path.join(evidence, environment, name)
+            assert os.path.getsize(path) > 0, path
+        # Each row names the evidence file of its own environment.
+        for check_id in ("4.1", "4.4", "5.2", "6.1", "6.2"):
+            files = run.row(check_id, environment).get("evidence")
+            assert files and all(f.startswith(os.path.join(evidence, environment) + os.sep) for f in files), files
+    # Nothing of a single-environment layout, and no temporary file left behind.
+    leftovers = [n for n in os.listdir(evidence) if n not in ("checklist.json", "checklist.md", "junit.xml",
+                                                              "staging", "qa")]
+    assert leftovers == [], leftovers
+    for environment in ("staging", "qa"):
+        assert not [n for n in os.listdir(os.path.join(evidence, environment)) if n.endswith(".tmp")]
+    log = open(os.path.join(evidence, "staging", "auth_smoke.log")).read()
+    assert stack.env()["login_password"] not in log
+
+
+def test_one_environment_keeps_the_runbook_names_beside_the_checklist(stack, verify):
+    run = verify(args=["--tags", "auth"])
+    assert os.path.getsize(os.path.join(run.evidence_dir, "login_smoke.png")) > 0
+    assert run.row("4.4")["evidence"] == [os.path.join(run.evidence_dir, "login_smoke.png")]
+    assert run.row("4.1")["evidence"] == [os.path.join(run.evidence_dir, "auth_smoke.log")]

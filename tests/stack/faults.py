@@ -17,6 +17,8 @@ API_FAULTS = {
     "csp_unsafe_inline": "Content-Security-Policy is default-src 'self'; script-src 'self' 'unsafe-inline'",
     "cookie_no_httponly": "session cookie is set without HttpOnly",
     "cookie_samesite_none": "session cookie is set with SameSite=None and without Secure",
+    "cookie_samesite_none_secure": "session cookie is set with SameSite=None; Secure (browsers keep it)",
+    "cookie_no_samesite": "session cookie is set without a SameSite attribute (browsers treat it as Lax)",
     "login_accepts_bad_password": "a failed login is answered 200 with a valid session",
     "failed_login_sets_cookie": "a failed login is answered 401 but sets a session cookie",
     "me_without_session_200": "/api/auth/me answers 200 (dispatcher) without a session",
@@ -31,6 +33,17 @@ API_FAULTS = {
     "metrics_absent": "/metrics answers 404 (Prometheus target goes down)",
     "login_hangs": "POST /api/auth/login sleeps 60 s before answering",
     "ui_console_error": "login page JavaScript throws a TypeError after loading (login still works)",
+    "ui_dashboard_without_name": "the dashboard header shows 'Signed in' (or the e-mail's local part), not the user's name",
+    "ui_dashboard_console_error": "dashboard JavaScript throws a TypeError after showing the user (login works)",
+    "ui_login_redirects_elsewhere": "a successful UI login lands on /platform/welcome instead of /platform-admin",
+    "ui_login_rejects_valid_password": "the login form mangles the password it sends, so a valid login is refused",
+}
+
+# Variants: the same healthy SOLVEREIGN with other markup or wording, on which every check must
+# still pass. Applied like API faults (SOLVEREIGN_FAULTS) and combinable with them.
+API_VARIANTS = {
+    "ui_plain_markup": "login page and dashboard in plain markup: no ids, data-testid attributes only, a text "
+                       "e-mail field found by autocomplete/label, a button without type, the name nested in <header>",
 }
 
 # name -> (description, SQL run as solvereign_owner in database solvereign)
@@ -93,7 +106,7 @@ GRANT SELECT ON invoices TO solvereign_readonly;
     ),
 }
 
-ALL_FAULTS = tuple(API_FAULTS) + tuple(DB_FAULTS)
+ALL_FAULTS = tuple(API_FAULTS) + tuple(API_VARIANTS) + tuple(DB_FAULTS)
 
 
 def split_faults(faults):
@@ -104,12 +117,13 @@ def split_faults(faults):
     if isinstance(faults, str):
         faults = faults.split(",")
     names = [f.strip() for f in faults if f and f.strip()]
-    unknown = sorted({n for n in names if n not in API_FAULTS and n not in DB_FAULTS})
+    api_names = set(API_FAULTS) | set(API_VARIANTS)
+    unknown = sorted({n for n in names if n not in api_names and n not in DB_FAULTS})
     if unknown:
         raise ValueError(
-            "unknown fault(s): %s; valid API faults: %s; valid DB faults: %s"
-            % (", ".join(unknown), ", ".join(API_FAULTS), ", ".join(DB_FAULTS))
+            "unknown fault(s): %s; valid API faults: %s; API variants: %s; valid DB faults: %s"
+            % (", ".join(unknown), ", ".join(API_FAULTS), ", ".join(API_VARIANTS), ", ".join(DB_FAULTS))
         )
-    api = tuple(sorted({n for n in names if n in API_FAULTS}))
+    api = tuple(sorted({n for n in names if n in api_names}))
     db = tuple(sorted({n for n in names if n in DB_FAULTS}))
     return api, db

@@ -39,12 +39,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import dockerd  # noqa: E402
 import faults as fault_catalog  # noqa: E402
 from origin import ORIGIN_FAULTS, create_origin  # noqa: E402
 
 API_FAULTS = fault_catalog.API_FAULTS
 DB_FAULTS = fault_catalog.DB_FAULTS
-COMPONENTS = ("db", "api", "prometheus", "sentry")
+COMPONENTS = ("db", "api", "prometheus", "sentry", "docker")
+# The API runs as a process of the stack; on the project's Docker engine (component "docker") the
+# container of this name carries its log stream, so `docker logs solvereign-api` shows the API's logs.
+LOG_CONTAINER = "solvereign-api"
+LOG_MOUNT = "/var/log/solvereign"
 
 # Fixed test credentials (the stack only listens on 127.0.0.1).
 DB_NAME = "solvereign"
@@ -523,6 +528,64 @@ def _start_api(cfg, api_faults):
 
 
 # ---------------------------------------------------------------------------
+# Docker engine and the API's log container
+# ---------------------------------------------------------------------------
+def _start_log_container(cfg, from_start=True):
+    """dockerd of this state dir, and the container that streams the API's log (tail -F): the
+    whole log of this start, or (``from_start=False``) only what the API logs from now on."""
+    try:
+        dockerd.start()
+        image = dockerd.ensure_image()
+        dockerd.docker("rm", "-f", LOG_CONTAINER, check=False)
+        dockerd.docker("run", "-d", "--name", LOG_CONTAINER, "--network", "none", "--restart", "no",
+                       "-v", "%s:%s:ro" % (cfg["logs"], LOG_MOUNT), image, "/bin/busybox", "tail",
+                       "-n", "+1" if from_start else "0", "-F", "%s/api.log" % LOG_MOUNT)
+    except (dockerd.DockerdError, subprocess.SubprocessError, OSError) as exc:
+        raise StackError("the docker component did not start: %s" % exc)
+
+
+def start_log_container(from_start=True):
+    """Add the docker component to a running stack (see _start_log_container)."""
+    cfg = _config()
+    if not _api_pid(cfg):
+        raise StackError("the docker component carries the API's logs: start the stack's API first")
+    _start_log_container(cfg, from_start)
+    components = _load_state(cfg).get("components") or []
+    _save_state(cfg, components=[c for c in components if c != "docker"] + ["docker"])
+    _write_env_file(cfg)
+    return status()
+
+
+def stop_log_container():
+    """Remove the API's log container, leaving the Docker engine (and other containers) running."""
+    cfg = _config()
+    try:
+        if dockerd.running():
+            dockerd.docker("rm", "-f", LOG_CONTAINER, check=False)
+    except (dockerd.DockerdError, subprocess.SubprocessError, OSError):
+        pass
+    _save_state(cfg, components=[c for c in _load_state(cfg).get("components") or [] if c != "docker"])
+    _write_env_file(cfg)
+
+
+def _log_container_running():
+    try:
+        if not dockerd.running():
+            return False
+        proc = dockerd.docker("inspect", "-f", "{{.State.Running}}", LOG_CONTAINER, check=False, timeout=10)
+    except (dockerd.DockerdError, subprocess.SubprocessError, OSError):
+        return False
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def _stop_docker():
+    try:
+        dockerd.stop()
+    except (dockerd.DockerdError, subprocess.SubprocessError, OSError):
+        pass
+
+
+# ---------------------------------------------------------------------------
 # Prometheus
 # ---------------------------------------------------------------------------
 def _stop_prometheus(cfg):
@@ -656,6 +719,8 @@ def start(faults=(), components=COMPONENTS):
         _require_port(cfg["prom_port"], "Prometheus", "SOLVEREIGN_STACK_PROM_PORT")
     if "api" in components:
         _require_port(cfg["api_port"], "the API", "SOLVEREIGN_STACK_API_PORT")
+    if "docker" in components and "api" not in components:
+        raise StackError("the docker component carries the API's logs: it needs the api component")
     cfg["state_file"].write_text("{}\n")
     _save_state(cfg, components=list(components), api_faults=[], db_faults=[])
     _build_origin(cfg, origin_faults)
@@ -673,6 +738,8 @@ def start(faults=(), components=COMPONENTS):
             _start_prometheus(cfg)
         if "sentry" in components:
             _start_sentry(cfg)
+        if "docker" in components:
+            _start_log_container(cfg)
         if "prometheus" in components and "api" in components:
             _wait_for_scrapes(cfg)
     except BaseException:
@@ -687,6 +754,8 @@ def stop():
     cfg = _config()
     if not cfg["state"].exists():
         return
+    if "docker" in (_load_state(cfg).get("components") or []):
+        _stop_docker()
     _stop_sentry(cfg)
     _stop_prometheus(cfg)
     _stop_api(cfg)
@@ -748,6 +817,9 @@ def status():
                 "faults": state.get("api_faults", []), "log": str(cfg["logs"] / "api.log")},
         "sentry": {"running": bool(sentry_pid), "pid": sentry_pid,
                    "url": "http://127.0.0.1:%d" % cfg["sentry_port"], "log": str(cfg["logs"] / "sentry.log")},
+        "docker": {"running": "docker" in (state.get("components") or []) and _log_container_running(),
+                   "pid": None, "url": dockerd.docker_host(), "container": LOG_CONTAINER,
+                   "log": str(dockerd.paths()["log"])},
         "prometheus": {"running": bool(prom_pid), "pid": prom_pid, "url": prom_url,
                        "ready": _http_status(prom_url + "/-/ready") == 200 if prom_pid else False,
                        "log": str(cfg["logs"] / "prometheus.log")},
@@ -756,6 +828,7 @@ def status():
 
 def env():
     cfg = _config()
+    components = _load_state(cfg).get("components") or []
     try:
         public_key = cfg["sendgrid_public"].read_text().strip()
     except OSError:
@@ -793,6 +866,8 @@ def env():
         "sendgrid_public_key": public_key,
         "sendgrid_private_key_path": str(cfg["sendgrid_private"]),
         "logs_dir": str(cfg["logs"]),
+        "docker_host": dockerd.docker_host() if "docker" in components else "",
+        "log_containers": [LOG_CONTAINER] if "docker" in components else [],
     }
 
 
@@ -812,6 +887,9 @@ def _print_status(st):
     sentry = st["sentry"]
     print("sentry      %-8s pid=%-8s %s  (Sentry web API stand-in)"
           % ("running" if sentry["running"] else "stopped", sentry["pid"] or "-", sentry["url"]))
+    docker = st["docker"]
+    print("docker      %-8s %-12s %s  (container %s streams the API's log)"
+          % ("running" if docker["running"] else "stopped", "", docker["url"], docker["container"]))
 
 
 def main(argv=None):
@@ -819,7 +897,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("start", help="(re)start the stack")
     p.add_argument("--faults", default="", help="comma-separated fault names (API and DB)")
-    p.add_argument("--components", default=",".join(COMPONENTS), help="subset of db,api,prometheus,sentry")
+    p.add_argument("--components", default=",".join(COMPONENTS), help="subset of %s" % ",".join(COMPONENTS))
     sub.add_parser("stop", help="stop the stack")
     sub.add_parser("status", help="show what runs")
     p = sub.add_parser("restart-api", help="restart only the API with new API faults")
@@ -852,6 +930,8 @@ def main(argv=None):
         elif args.command == "faults":
             for name, text in API_FAULTS.items():
                 print("api  %-34s %s" % (name, text))
+            for name, text in fault_catalog.API_VARIANTS.items():
+                print("ui   %-34s %s (a variant: every check still passes)" % (name, text))
             for name, (text, _sql) in DB_FAULTS.items():
                 print("db   %-34s %s" % (name, text))
             for name in ORIGIN_FAULTS:

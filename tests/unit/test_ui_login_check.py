@@ -68,3 +68,72 @@ def test_page_without_login_form_fails_and_saves_screenshot(server, monkeypatch,
 def test_unreachable_page_is_error(monkeypatch, closed_port):
     result, dummy = run_module(ui_login_check.main, args("http://127.0.0.1:%d" % closed_port), monkeypatch)
     assert result["row"]["status"] == "ERROR" and "cannot load" in result["row"]["summary"]
+
+
+ACCESSIBLE_LOGIN = """<!doctype html><html><head><title>Sign in</title></head><body><main>
+<form method="post" action="/session">
+  <label for="f1">Email address</label><input id="f1" type="email" name="login[email]">
+  <label for="f2">Password</label><input id="f2" type="password" name="login[password]">
+  <button type="submit" class="btn btn-primary">Log in</button>
+</form></main></body></html>"""
+DASHBOARD = """<!doctype html><html><head><title>Dashboard</title></head><body>
+<header class="navbar"><a href="/">SOLVEREIGN</a> <span class="user">%s</span></header>
+<main><h1>Dashboard</h1></main></body></html>"""
+
+
+def accessible_site(server, shown_name="Dana Dispatcher", after_login="/platform-admin"):
+    """A classic server-rendered login form (no ids the check knows, no JavaScript)."""
+    server.routes["/platform/login"] = Route(200, ACCESSIBLE_LOGIN, content_type="text/html")
+    server.routes["/session"] = Route(303, "", headers=[("Location", after_login)], content_type="text/html")
+    server.routes[after_login] = Route(200, DASHBOARD % shown_name, content_type="text/html")
+
+
+def findings(row):
+    return dict((f["name"], f["status"]) for f in row["findings"])
+
+
+@needs_browser
+def test_conventional_accessible_form_passes_without_selectors(server, monkeypatch):
+    accessible_site(server)
+    result, dummy = run_module(ui_login_check.main, args(server.url, expected_name="Dana Dispatcher"), monkeypatch)
+    row = result["row"]
+    assert row["status"] == "PASS", row["findings"]
+    assert findings(row) == {"login page": "PASS", "redirect": "PASS", "user name": "PASS", "console": "PASS"}
+    controls = [f["controls"] for f in row["findings"] if f["name"] == "login page"][0]
+    assert controls == {"email": "input[type=email][name=login[email]][id=f1]",
+                        "password": "input[type=password][name=login[password]][id=f2]",
+                        "submit": "button[type=submit]"}
+    # The form really was submitted with what was typed.
+    posted = [body for method, path, dummy, body in server.requests if method == "POST" and path == "/session"]
+    assert len(posted) == 1 and "dana%40example.com" in posted[0]
+
+
+@needs_browser
+def test_header_without_the_name_fails_the_user_name_only(server, monkeypatch):
+    accessible_site(server, shown_name="Signed in")
+    result, dummy = run_module(ui_login_check.main, args(server.url, expected_name="Dana Dispatcher", timeout=3),
+                               monkeypatch)
+    row = result["row"]
+    assert row["status"] == "FAIL"
+    assert findings(row)["user name"] == "FAIL" and findings(row)["redirect"] == "PASS"
+    assert "Signed in" in row["summary"] and "Dana Dispatcher" in row["summary"]
+
+
+@needs_browser
+def test_login_that_lands_elsewhere_fails_the_redirect(server, monkeypatch):
+    accessible_site(server, after_login="/welcome")
+    result, dummy = run_module(ui_login_check.main, args(server.url, expected_name="Dana Dispatcher", settle=1),
+                               monkeypatch)
+    row = result["row"]
+    assert row["status"] == "FAIL" and findings(row)["redirect"] == "FAIL"
+    assert "landed on /welcome" in row["summary"]
+
+
+@needs_browser
+def test_explicit_selectors_still_override(server, monkeypatch):
+    accessible_site(server)
+    result, dummy = run_module(ui_login_check.main,
+                               args(server.url, expected_name="Dana Dispatcher", submit_selector="#no-such-button"),
+                               monkeypatch)
+    row = result["row"]
+    assert row["status"] == "FAIL" and "submit button (#no-such-button)" in row["summary"]

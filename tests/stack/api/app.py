@@ -398,6 +398,10 @@ def session_user(request):
 def session_cookie(token):
     if fault("cookie_samesite_none"):
         return "%s=%s; Path=/; HttpOnly; SameSite=None" % (SESSION_COOKIE, token)
+    if fault("cookie_samesite_none_secure"):
+        return "%s=%s; Path=/; Secure; HttpOnly; SameSite=None" % (SESSION_COOKIE, token)
+    if fault("cookie_no_samesite"):
+        return "%s=%s; Path=/; Secure; HttpOnly" % (SESSION_COOKIE, token)
     if fault("cookie_no_httponly"):
         return "%s=%s; Path=/; Secure; SameSite=Lax" % (SESSION_COOKIE, token)
     return "%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax" % (SESSION_COOKIE, token)
@@ -768,13 +772,32 @@ document.getElementById('announcement-banner').textContent = 'Release 3.7.0';
 """
 
 
+def ui_behaviour_script():
+    """The UI faults in effect, as the object the page scripts read (inline scripts are blocked by the CSP)."""
+    behaviour = {
+        "afterLogin": "/platform/welcome" if fault("ui_login_redirects_elsewhere") else "/platform-admin",
+        "rejectValidPassword": fault("ui_login_rejects_valid_password"),
+        "hideName": fault("ui_dashboard_without_name"),
+        "dashboardError": fault("ui_dashboard_console_error"),
+    }
+    return ("window.STANDIN_UI = %s;\n" % json.dumps(behaviour)).encode()
+
+
+def ui_page(standard, plain):
+    """A page of the operator UI in the markup variant this API serves."""
+    name = plain if fault("ui_plain_markup") else standard
+    return HTMLResponse((STATIC_DIR / name).read_text(), headers={"cache-control": "no-store"})
+
+
 @app.get("/platform/static/{name}", include_in_schema=False)
 def static_file(name: str):
     path = STATIC_DIR / name
     if "/" in name or name.startswith(".") or not path.is_file() or path.suffix not in STATIC_TYPES:
         return JSONResponse({"detail": "Not Found"}, status_code=404)
     content = path.read_bytes()
-    if name == "login.js" and fault("ui_console_error"):
+    if path.suffix == ".js":
+        content = ui_behaviour_script() + content
+    if name in ("login.js", "login_plain.js") and fault("ui_console_error"):
         content += LOGIN_JS_FAULT.encode()
     return Response(content, media_type=STATIC_TYPES[path.suffix], headers={"cache-control": "no-store"})
 
@@ -791,14 +814,21 @@ def root():
 
 @app.get("/platform/login", include_in_schema=False)
 def login_page():
-    return HTMLResponse((STATIC_DIR / "login.html").read_text(), headers={"cache-control": "no-store"})
+    return ui_page("login.html", "login_plain.html")
 
 
 @app.get("/platform-admin", include_in_schema=False)
 def admin_page(request: Request):
     if session_user(request) is None:
         return RedirectResponse("/platform/login", status_code=302)
-    return HTMLResponse((STATIC_DIR / "admin.html").read_text(), headers={"cache-control": "no-store"})
+    return ui_page("admin.html", "admin_plain.html")
+
+
+@app.get("/platform/welcome", include_in_schema=False)
+def welcome_page(request: Request):
+    if session_user(request) is None:
+        return RedirectResponse("/platform/login", status_code=302)
+    return ui_page("welcome.html", "welcome.html")
 
 
 asgi_app = ObservabilityMiddleware(app)

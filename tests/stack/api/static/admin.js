@@ -1,6 +1,7 @@
 'use strict';
 
 (function () {
+  var behaviour = window.STANDIN_UI || {};
   fetch('/api/auth/me', { credentials: 'same-origin' }).then(function (response) {
     if (response.status === 401) {
       window.location.replace('/platform/login');
@@ -11,9 +12,12 @@
     if (!user) {
       return;
     }
-    document.getElementById('user-name').textContent = user.display_name;
+    document.getElementById('user-name').textContent = behaviour.hideName ? 'Signed in' : user.display_name;
     document.getElementById('tenant-info').textContent =
       'Tenant ' + user.tenant_id + ', site ' + user.site_id + ' (' + user.role + ')';
+    if (behaviour.dashboardError) {
+      window.dashboardWidgets.render();
+    }
   });
 
   document.getElementById('logout').addEventListener('click', function () {

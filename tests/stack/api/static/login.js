@@ -1,6 +1,7 @@
 'use strict';
 
 (function () {
+  var behaviour = window.STANDIN_UI || {};
   var form = document.getElementById('login-form');
   var errorBox = document.getElementById('login-error');
 
@@ -12,9 +13,13 @@
   form.addEventListener('submit', function (event) {
     event.preventDefault();
     errorBox.hidden = true;
+    var password = document.getElementById('password').value;
+    if (behaviour.rejectValidPassword) {
+      password = password.slice(0, -1);
+    }
     var payload = {
       email: document.getElementById('email').value,
-      password: document.getElementById('password').value
+      password: password
     };
     fetch('/api/auth/login', {
       method: 'POST',
@@ -23,7 +28,7 @@
       body: JSON.stringify(payload)
     }).then(function (response) {
       if (response.ok) {
-        window.location = '/platform-admin';
+        window.location = behaviour.afterLogin || '/platform-admin';
       } else if (response.status === 401) {
         showError('Invalid e-mail or password.');
       } else {
