@@ -42,7 +42,7 @@ def main():
             cmd = [os.path.join(BIN, "ansible-playbook"), "playbooks/soak.yml", "-i", "inventories/local", "-e",
                    json.dumps({"soak_mode": "retrospective", "soak_start": int(start), "soak_duration": "2h",
                                "solvereign_prometheus_url": prometheus.url, "solvereign_sentry_url": "",
-                               "soak_variables": {"containers": ["solvereign-api"]},
+                               "soak_variables": {"containers": ["solvereign-api"]}, "solvereign_log_containers": [],
                                "solvereign_evidence_dir": evidence})]
             walls, inner, verdict = [], [], None
             for dummy in range(rounds):

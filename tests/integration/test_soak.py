@@ -59,7 +59,8 @@ def retrospective(backfilled, tmp_path, scenario, args=(), env=None, **extra):
     start, _end = backfilled.layout.window(scenario)
     variables = {"soak_mode": "retrospective", "soak_start": int(start), "soak_duration": "2h",
                  "solvereign_prometheus_url": backfilled.url, "solvereign_sentry_url": "",
-                 "soak_variables": {"containers": ["solvereign-api"]}, "soak_charts": False}
+                 "soak_variables": {"containers": ["solvereign-api"]}, "solvereign_log_containers": [],
+                 "soak_charts": False}
     variables.update(extra)
     return Soak(run_playbook(tmp_path / "evidence", playbook="playbooks/soak.yml", extra_vars=variables, args=args,
                              env=env))
@@ -481,7 +482,7 @@ def test_prometheus_going_away_mid_soak_gives_errors_and_no_crash(tmp_path):
     evidence = tmp_path / "evidence"
     try:
         cmd, env = live_command(evidence, "30s", solvereign_prometheus_url=prometheus.url, solvereign_sentry_url="",
-                                solvereign_database_url="", solvereign_url="")
+                                solvereign_database_url="", solvereign_url="", solvereign_log_containers=[])
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
         try:
