@@ -19,7 +19,8 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.soak import
 from ansible_collections.solvereign.release_ops.plugins.module_utils.soak_runner import SoakRunner, build_row
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, ROOT, assert_no_traceback, run_playbook
 from tests.integration.soak_tsdb import JOB, SCENARIOS, BackfilledPrometheus
-from tests.stack import dockerd
+from tests.integration.test_rollback import engine, origin, project  # noqa: F401 (fixtures)
+from tests.stack import compose_stack, dockerd
 
 POLICY = os.path.join(ROOT, "roles", "soak", "files", "runbook_policy.yml")
 LIVE_POLICY = os.path.join(ROOT, "tests", "integration", "files", "soak_live_policy.yml")
@@ -218,10 +219,23 @@ def test_strict_counts_skipped_signals_as_failing(backfilled, tmp_path):
     assert any("error log volume was not judged and soak_strict is true" in r for r in soak.verdict["reasons"])
 
 
-def test_auto_rollback_without_the_rollback_role_fails_before_the_soak(backfilled, tmp_path):
-    soak = retrospective(backfilled, tmp_path, "5xx_6pct_6min", soak_auto_rollback=True)
-    assert soak.rc != 0 and soak.verdict is None
-    assert "the rollback role is not installed" in soak.output
+def test_rollback_verdict_with_auto_rollback_ends_with_the_old_version_running(backfilled, tmp_path, engine,
+                                                                               project, origin):
+    # The 5xx trigger fires in the judged window; the rollback role then redeploys the last good
+    # release of the compose project (v3.7.0 -> v3.6.10) on the project's Docker engine.
+    soak = retrospective(backfilled, tmp_path, "5xx_6pct_6min", soak_auto_rollback=True,
+                         rollback_compose_dir=project["dir"], solvereign_git_repo=origin["path"],
+                         solvereign_url=compose_stack.api_url(), solvereign_docker_host=engine,
+                         rollback_health_timeout=20, rollback_health_interval=1)
+    assert soak.verdict["verdict"] == "ROLLBACK"
+    # The soak's verdict stays the exit code's reason: not PASS, so non-zero, after the rollback ran.
+    assert soak.rc != 0
+    assert compose_stack.health()["version"] == "3.6.10"
+    result = json.load(open(os.path.join(soak.run.evidence_dir, "rollback", "result.json")))
+    assert (result["from"], result["to"], result["changed"]) == ("v3.7.0", "v3.6.10", True)
+    assert any("5xx rate 6% > 5% for" in reason for reason in result["reasons"]), result["reasons"]
+    assert "v3.7.0-reverted" in subprocess.run(["git", "--git-dir", origin["path"], "tag", "-l"],
+                                               capture_output=True, text=True, check=False).stdout
     assert_no_traceback(soak.run)
 
 
