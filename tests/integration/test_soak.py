@@ -17,7 +17,7 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client
 from ansible_collections.solvereign.release_ops.plugins.module_utils.prometheus import PrometheusClient
 from ansible_collections.solvereign.release_ops.plugins.module_utils.soak import load_policy
 from ansible_collections.solvereign.release_ops.plugins.module_utils.soak_runner import SoakRunner, build_row
-from tests.integration.conftest import ANSIBLE_PLAYBOOK, ROOT, assert_no_traceback, run_playbook
+from tests.integration.conftest import ANSIBLE_PLAYBOOK, COMPONENTS, ROOT, assert_no_traceback, run_playbook
 from tests.integration.soak_tsdb import JOB, SCENARIOS, BackfilledPrometheus
 from tests.integration.test_rollback import engine, origin, project  # noqa: F401 (fixtures)
 from tests.stack import compose_stack, dockerd
@@ -462,7 +462,15 @@ def test_retrospective_soak_of_the_reference_stack_with_sentry(stack, tmp_path):
     assert all(m["status"] == "SKIP" for m in records if m["signal"] == "tenant isolation")
 
 
-def test_live_soak_rolls_back_before_its_end_when_5xx_starts_midway(stack, api_faults, tmp_path):
+@pytest.fixture
+def healthy_stack_afterwards(stack):
+    """Restart the whole stack after the test: a healthy API and a Prometheus whose TSDB holds none
+    of the test's 5xx (later tests judge 5-minute rates on the same Prometheus)."""
+    yield stack
+    stack.start(components=COMPONENTS)
+
+
+def test_live_soak_rolls_back_before_its_end_when_5xx_starts_midway(healthy_stack_afterwards, tmp_path):
     evidence = tmp_path / "evidence"
     cmd, env = live_command(evidence, "75s")
     started = time.monotonic()
@@ -471,7 +479,7 @@ def test_live_soak_rolls_back_before_its_end_when_5xx_starts_midway(stack, api_f
     try:
         assert wait_for(lambda: any(m["kind"] == "checkpoint" and m["signal"] == "5xx rate"
                                     and m["status"] == "PASS" for m in read_measurements(evidence)), 60, proc)
-        api_faults("high_5xx_rate")
+        healthy_stack_afterwards.restart_api(faults=("high_5xx_rate",))
         output = proc.communicate(timeout=150)[0]
     finally:
         if proc.poll() is None:
