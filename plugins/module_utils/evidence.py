@@ -350,8 +350,10 @@ class Pack(object):
         """Draw the pictures, copy the deploy log and list every required item."""
         for environment, directory, prefix in locations(self.root, self.checklist):
             where = " (%s)" % environment if environment else ""
+            # The runbook names the staging picture; production's own (in a run with both) says prod.
+            health_png = "health_check_%s.png" % ("prod" if environment == "prod" else "staging")
             self._picture_from_text(
-                "Health check%s" % where, directory, prefix, "health_check.log", "health_check_staging.png",
+                "Health check%s" % where, directory, prefix, "health_check.log", health_png,
                 "$ curl -sf ${URL}/api/health{,/ready,/live}  # runbook 2.1/2.2%s" % where,
                 (NON_PROD_ONLY[1], PROD_ONLY[1]), environment, "the health probe transcript health_check.log")
             self._present("Login success%s" % where, directory, prefix, "login_smoke.png", ("4.4",), environment,
@@ -366,6 +368,11 @@ class Pack(object):
                           environment, "the schema_migrations query result")
         self._grafana()
         self._deploy_log()
+        verdict = (self.soak or {}).get("verdict")
+        for entry in (verdict.get("charts_missing") or []) if isinstance(verdict, dict) else []:
+            if isinstance(entry, dict):
+                self.not_drawn.append({"file": "soak/%s" % entry.get("chart", entry.get("signal")),
+                                       "reason": "the soak could not draw it: %s" % entry.get("reason")})
 
     def _present(self, item, directory, prefix, name, ids, environment, what):
         path = os.path.join(directory, name)

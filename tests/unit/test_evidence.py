@@ -297,7 +297,7 @@ def test_several_environments_have_their_items_in_their_folders(tmp_path):
         (root / env / "health_check.log").write_text("PASS\n")
     result, failure = build(root)
     present = sorted(i["file"] for i in result["required"] if i["status"] == "present")
-    assert present == ["prod/health_check_staging.png", "staging/health_check_staging.png"]
+    assert present == ["prod/health_check_prod.png", "staging/health_check_staging.png"]
 
 
 def test_signature_verifies_with_ssh_keygen(tmp_path):
@@ -402,3 +402,16 @@ def test_filter_collects_configured_and_discovered_secrets():
     assert both["solvereign_login_password@staging"] == "pw-staging"
     assert both["solvereign_login_password@prod"] == "pw-prod"
     assert evidence_filter.evidence_secret_names(both)[0] == "rollback_statuspage_api_key@staging"
+
+
+def test_charts_the_soak_could_not_draw_are_listed(tmp_path):
+    root = make_pack(tmp_path)
+    fixtures.write_soak(root)
+    verdict = json.loads((root / "soak" / "verdict.json").read_text())
+    verdict["charts_missing"] = [{"signal": "db connections", "chart": "chart_db_connections.png",
+                                  "reason": "no samples to draw"}]
+    (root / "soak" / "verdict.json").write_text(json.dumps(verdict))
+    result, failure = build(root)
+    assert {"file": "soak/chart_db_connections.png", "reason": "the soak could not draw it: no samples to draw"} \
+        in result["pictures_not_drawn"]
+    assert "soak/chart_db_connections.png: the soak could not draw it" in (root / "report.html").read_text()
