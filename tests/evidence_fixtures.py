@@ -12,7 +12,7 @@ def png(width=4, height=3, rgb=(200, 30, 30)):
     """A small valid PNG, written without any imaging library."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    raw = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    raw = (b"\0" + bytes(rgb) * width) * height
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 

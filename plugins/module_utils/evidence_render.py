@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import os
 import traceback
 
@@ -121,7 +122,7 @@ def measurement_series(records):
                     ts, value = float(pair[0]), float(pair[1])
                 except (TypeError, ValueError, IndexError):
                     continue
-                if value == value:  # not NaN
+                if not math.isnan(value):
                     points[ts] = value
                     found = True
         if not found:
@@ -130,7 +131,7 @@ def measurement_series(records):
                 value = float(record.get("value"))
             except (TypeError, ValueError):
                 continue
-            if ts is not None and value == value:
+            if ts is not None and not math.isnan(value):
                 points[ts] = value
     return dict((name, sorted(points.items())) for name, points in series.items() if points)
 
@@ -172,7 +173,7 @@ def draw_measurements(series, path, title):
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
         x0, x1 = min(xs), max(xs)
-        y0, y1 = min(0.0, min(ys)), max(ys)
+        y0, y1 = min([0.0] + ys), max(ys)
         if x1 == x0:
             x1 = x0 + 1.0
         if y1 == y0:

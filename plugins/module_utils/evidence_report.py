@@ -140,18 +140,19 @@ def render(pack, files, secret_scan, archive):
                        if i["status"] == "present" and i["file"].endswith(".png"))
     scan_findings = "".join("<li>%s: %s (%s)</li>" % (esc(f["file"]), esc(f["variable"]), esc(f["encoding"]))
                             for f in secret_scan["findings"])
+    ignored = "; ".join("%s (%s)" % (i["variable"], i["reason"]) for i in secret_scan["ignored"])
     scan = ("<p>Secret scan: <span class=\"verdict %s\">%s</span> %d file(s), variables: %s</p>%s%s" % (
         status_class(secret_scan["status"]), esc(secret_scan["status"]), secret_scan["files_scanned"],
         esc(", ".join(secret_scan["variables"]) or "none configured"),
         "<ul>%s</ul>" % scan_findings if scan_findings else "",
-        "<p class=\"muted\">Not scanned: %s</p>" % esc("; ".join("%s (%s)" % (i["variable"], i["reason"])
-                                                               for i in secret_scan["ignored"]))
-        if secret_scan["ignored"] else ""))
+        "<p class=\"muted\">Not scanned: %s</p>" % esc(ignored) if ignored else ""))
     listing = "".join("<li><a href=\"%s\">%s</a> <span class=\"muted\">%d bytes</span></li>" % (
         esc(f["path"]), esc(f["path"]), f["size"]) for f in files)
     not_drawn = "".join("<li>%s: %s</li>" % (esc(n["file"]), esc(n["reason"])) for n in pack.not_drawn)
-    archive_text = (esc(os.path.basename(archive["path"])) + (" (beside the pack)" if archive.get("written")
-                                                               else ": not written, " + esc(archive.get("reason"))))
+    if archive.get("written"):
+        archive_text = esc(os.path.basename(archive["path"])) + " (beside the pack)"
+    else:
+        archive_text = esc(os.path.basename(archive["path"])) + ": not written, " + esc(archive.get("reason"))
     return """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SOLVEREIGN %(tag)s evidence pack</title><link rel="icon" href="data:,"><style>%(style)s</style></head>

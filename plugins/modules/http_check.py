@@ -273,8 +273,10 @@ def main():
     secrets = tuple(module.no_log_values)
     responses = []
     wanted = bool(module.params["evidence_dir"] and module.params["evidence_name"])
-    transcript = ["# %s %s (%s), %s" % (module.params["check_id"], module.params["check_title"],
-                                       module.params["environment"], utc_now_iso()), ""] if wanted else None
+    transcript = None
+    if wanted:
+        transcript = ["# %s %s (%s), %s" % (module.params["check_id"], module.params["check_title"],
+                                            module.params["environment"], utc_now_iso()), ""]
     for probe in module.params["probes"]:
         status, message, summary = run_probe(client, module.params["base_url"], probe, secrets, transcript)
         row.add(probe.get("name") or probe["path"], status, message)
