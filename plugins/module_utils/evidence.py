@@ -492,9 +492,15 @@ class Pack(object):
             return None
         full = os.path.abspath(path if os.path.isabs(path) else os.path.join(self.root, path))
         rel = os.path.relpath(full, self.root)
-        if rel.startswith(".."):
-            return None
-        return rel.replace(os.sep, "/")
+        if not rel.startswith(".."):
+            return rel.replace(os.sep, "/")
+        # A pack assembled after it was moved: the rows still name where verify wrote the files.
+        parts = full.split(os.sep)
+        for tail in (parts[-2:], parts[-1:]):
+            candidate = "/".join(tail)
+            if os.path.isfile(os.path.join(self.root, *tail)):
+                return candidate
+        return None
 
 
 # --------------------------------------------------------------------------- the whole run

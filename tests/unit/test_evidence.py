@@ -4,6 +4,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import zipfile
 from urllib.parse import quote
@@ -414,3 +415,12 @@ def test_charts_the_soak_could_not_draw_are_listed(tmp_path):
     assert {"file": "soak/chart_db_connections.png", "reason": "the soak could not draw it: no samples to draw"} \
         in result["pictures_not_drawn"]
     assert "soak/chart_db_connections.png: the soak could not draw it" in (root / "report.html").read_text()
+
+
+def test_a_moved_pack_still_links_its_rows_evidence(tmp_path):
+    root = make_pack(tmp_path)
+    moved = tmp_path / "moved" / "v3.7.0"
+    shutil.copytree(str(root), str(moved))
+    build(moved)
+    html = (moved / "report.html").read_text()
+    assert 'href="health_check.log"' in html and "outside the pack" not in html
