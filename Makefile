@@ -58,6 +58,7 @@ lint: bootstrap
 
 bench: bootstrap
 	@$(PY) bench/run.py
+	@$(PY) bench/soak.py
 
 clean: stack-stop
 	rm -rf $(VENV) .collections release_evidence .pytest_cache

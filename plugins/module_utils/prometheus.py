@@ -60,9 +60,17 @@ class PrometheusClient(object):
         self.http = http_client
         self.base_url = base_url
         self.headers = dict(headers or {})
+        self._warnings = []
 
     def _get(self, path, params):
-        url = join_url(self.base_url, path) + "?" + urlencode(params)
+        data = self.api(path, params)
+        if not isinstance(data, dict) or "resultType" not in data or "result" not in data:
+            raise PrometheusError("protocol", "Prometheus answered success without data.resultType/result")
+        return data["resultType"], data["result"], self._warnings
+
+    def api(self, path, params=None):
+        """GET any ``/api/v1/...`` endpoint; return its ``data`` (warnings kept in ``self._warnings``)."""
+        url = join_url(self.base_url, path) + ("?" + urlencode(params) if params else "")
         try:
             response = self.http.request("GET", url, headers=self.headers)
         except HttpError as exc:
@@ -83,10 +91,8 @@ class PrometheusClient(object):
                 raise PrometheusError("rejected", "Prometheus refused the credentials (HTTP %s): %s"
                                       % (response.status, error))
             raise PrometheusError("rejected", "Prometheus rejected the query (%s): %s" % (kind, error))
-        data = document.get("data")
-        if not isinstance(data, dict) or "resultType" not in data or "result" not in data:
-            raise PrometheusError("protocol", "Prometheus answered success without data.resultType/result")
-        return data["resultType"], data["result"], document.get("warnings") or []
+        self._warnings = document.get("warnings") or []
+        return document.get("data")
 
     def query(self, promql, at=None):
         """Instant query; returns ``(result_type, result, warnings)``."""
@@ -98,6 +104,16 @@ class PrometheusClient(object):
     def query_range(self, promql, start, end, step):
         """Range query; ``start``/``end`` are unix seconds, ``step`` a duration (``30s``)."""
         return self._get("/api/v1/query_range", {"query": promql, "start": start, "end": end, "step": step})
+
+    def retention_seconds(self):
+        """Time-based retention from ``/api/v1/status/runtimeinfo`` (``15d``, ``15d or 10GiB``); None if unknown."""
+        data = self.api("/api/v1/status/runtimeinfo")
+        text = str((data or {}).get("storageRetention") or "") if isinstance(data, dict) else ""
+        match = re.match(r"^\s*((?:\d+(?:ms|s|m|h|d|w|y))+)", text)
+        if not match:
+            return None
+        seconds = parse_duration(match.group(1))
+        return seconds or None
 
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}

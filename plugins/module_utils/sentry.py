@@ -174,8 +174,13 @@ class SentryClient(object):
             raise SentryError("protocol", "project %s/%s: answer has no id" % (org, project))
         return document
 
-    def event_count(self, org, project_id, query, period, environment=None):
-        params = {"field": "count()", "query": query, "statsPeriod": period, "project": project_id}
+    def event_count(self, org, project_id, query, period=None, environment=None, start=None, end=None):
+        """Events matching ``query`` in the last ``period``, or between ``start`` and ``end`` (ISO 8601)."""
+        params = {"field": "count()", "query": query, "project": project_id}
+        if start and end:
+            params.update(start=start, end=end)
+        else:
+            params["statsPeriod"] = period
         if environment:
             params["environment"] = environment
         document = self.get("/api/0/organizations/%s/events/" % quote(org, safe=""), params)[0]

@@ -60,6 +60,17 @@ class Threshold(object):
         unit = "s" if self.unit in ("ms", "s", "m", "min", "h") else self.unit
         return "%s%s %s %s%s" % (format_number(shown), unit, verdict, format_number(self.value), unit)
 
+    def format(self, observed, ratio=False):
+        """``observed`` in this threshold's unit: ``'6.1%'`` for a ratio against a percent threshold, ``'11s'``."""
+        observed = float(observed)
+        if math.isnan(observed):
+            return "NaN"
+        if math.isinf(observed):
+            return "+Inf" if observed > 0 else "-Inf"
+        shown = observed * (100.0 if ratio and self.is_percent else 1.0)
+        unit = "s" if self.unit in ("ms", "s", "m", "min", "h") else self.unit
+        return "%s%s" % (format_number(round(shown, 6)), unit)
+
     def __repr__(self):
         return "Threshold(%r)" % self.text
 

@@ -38,6 +38,11 @@ options:
     description: How far back to read, as C(docker logs --since) takes it (V(10m), V(1h), a timestamp).
     type: str
     default: 10m
+  until:
+    description:
+      - Read only lines before this, as C(docker logs --until) takes it (a timestamp such as
+        V(2026-12-01T12:00:00Z), or V(5m)); with O(since) a closed window, as the soak reads it.
+    type: str
   docker_host:
     description:
       - Docker daemon to talk to, as C(DOCKER_HOST) (for example V(unix:///run/docker.sock) or
@@ -144,7 +149,8 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.result impo
 def sample_container(module, docker, container, redactor):
     p = module.params
     env = {"DOCKER_HOST": p["docker_host"]} if p["docker_host"] else {}
-    cmd = [docker, "logs", "--timestamps", "--since", p["since"], container]
+    cmd = [docker, "logs", "--timestamps", "--since", p["since"]] + (["--until", p["until"]] if p["until"] else []) \
+        + [container]
     rc, out, err = module.run_command(cmd, environ_update=env)
     if rc != 0:
         kind, message = classify_docker_error(rc, redactor(err), container)
@@ -152,7 +158,8 @@ def sample_container(module, docker, container, redactor):
                                                                                   "error": message}
     lines = merge_streams(out, err, with_stream=True)
     found = scan(lines, p["patterns"], p["allowlist"], p["max_samples"], redactor)
-    where = "%s (last %s, %d lines)" % (container, p["since"], found["lines"])
+    span = "%s to %s" % (p["since"], p["until"]) if p["until"] else "last %s" % p["since"]
+    where = "%s (%s, %d lines)" % (container, span, found["lines"])
     allowed = []
     if found["allowed_lines"]:
         allowed.append("%d allowlisted line(s)" % found["allowed_lines"])
@@ -187,6 +194,7 @@ def main():
     argument_spec.update(
         containers=dict(type="list", elements="str", required=True),
         since=dict(type="str", default="10m"),
+        until=dict(type="str"),
         docker_host=dict(type="str"),
         docker_bin=dict(type="str", default="docker"),
         patterns=dict(type="list", elements="str", default=list(DEFAULT_PATTERNS)),

@@ -11,7 +11,8 @@ It follows Sentry's documented request and response shapes:
   <...>; rel="next"; results="true"; cursor=".."``;
 - rate limiting: 429 with ``Retry-After`` and Sentry's detail text.
 
-Unknown parameters it requires (``field``, ``statsPeriod``, ``project``) give 400 as Sentry does.
+Unknown parameters it requires (``field``, ``statsPeriod``, ``project``) give 400 as Sentry does;
+the events count takes ``start`` and ``end`` (ISO 8601) in place of ``statsPeriod``, as Sentry does.
 
 Cases (``standin.case = name``): ``quiet`` (no error in the hour, old issues only),
 ``errors_25`` (25 error events, no new issue), ``new_issue`` (3 errors, one issue first seen
@@ -145,8 +146,8 @@ class SentryStandin:
         if match.group(2) == "events":
             if "count()" not in params.get("field", []):
                 return 400, {"detail": "No columns selected"}, []
-            if not params.get("statsPeriod"):
-                return 400, {"detail": "statsPeriod is required here"}, []
+            if not params.get("statsPeriod") and not (params.get("start") and params.get("end")):
+                return 400, {"detail": "statsPeriod (or start and end) is required here"}, []
             query = params.get("query", [""])[0]
             count = self._error_count() if "level:error" in query else self._error_count() + 5
             return 200, {"data": [{"count()": count}],

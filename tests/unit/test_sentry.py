@@ -126,3 +126,15 @@ def test_retry_after_forms():
     assert sentry.retry_after_seconds("7") == 7.0
     assert sentry.retry_after_seconds(None) == 1.0
     assert sentry.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_event_count_of_a_closed_window_sends_start_and_end(standin):
+    from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import HttpClient
+    standin.case = "errors_25"
+    client = sentry.SentryClient(HttpClient(timeout=5, retries=0), standin.url, TOKEN)
+    count = client.event_count("solvereign", "4505012", "level:error", start="2026-12-01T10:00:00Z",
+                               end="2026-12-01T10:30:00Z")
+    assert count == 25
+    params = [r for r in standin.requests if r["path"].endswith("/events/")][-1]["params"]
+    assert params["start"] == ["2026-12-01T10:00:00Z"] and params["end"] == ["2026-12-01T10:30:00Z"]
+    assert "statsPeriod" not in params
