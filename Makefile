@@ -33,7 +33,7 @@ demo: bootstrap
 	@rc=0; ansible-playbook playbooks/verify.yml -i inventories/local \
 	    -e solvereign_evidence_dir=$(CURDIR)/$(EVIDENCE) -e checklist_print=false || rc=$$?; \
 	  echo; cat $(EVIDENCE)/checklist.md; \
-	  echo "Evidence: $(EVIDENCE)/ (checklist.json, checklist.md, junit.xml)"; \
+	  echo "Evidence: $(EVIDENCE)/ (checklist.json, checklist.md, junit.xml, report.html, evidence.json, MANIFEST.sha256) and the archive beside it"; \
 	  $(STACK) stop; exit $$rc
 
 test: bootstrap test-unit test-integration molecule lint

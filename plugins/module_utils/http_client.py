@@ -74,7 +74,7 @@ class HttpError(Exception):
 
 
 class HttpResponse(object):
-    def __init__(self, method, url, status, headers, header_list, body, elapsed_s, history, cookies):
+    def __init__(self, method, url, status, headers, header_list, body, elapsed_s, history, cookies, content=None):
         self.method = method
         self.url = url
         self.status = status
@@ -84,6 +84,7 @@ class HttpResponse(object):
         self.elapsed_s = elapsed_s
         self.history = history              # [(status, url, header_list)] of redirect hops
         self.cookies = cookies              # requests cookie jar (values are secrets)
+        self.content = content              # the raw body as bytes (images), when known
 
     def header_values(self, name):
         lname = name.lower()
@@ -212,7 +213,8 @@ class HttpClient(object):
             method=method, url=answer.url, status=answer.status_code,
             headers=dict((k.lower(), v) for k, v in answer.headers.items()),
             header_list=_header_list(answer.raw.headers) or list(answer.headers.items()),
-            body=answer.text, elapsed_s=round(elapsed, 4), history=history, cookies=answer.cookies)
+            body=answer.text, elapsed_s=round(elapsed, 4), history=history, cookies=answer.cookies,
+            content=answer.content)
         self._record(method, url, headers, json_body if json_body is not None else data, response)
         return response
 

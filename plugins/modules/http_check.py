@@ -20,6 +20,9 @@ description:
     redirect loop) gives an V(ERROR) finding that says what was tried; so does a body that is
     not JSON when a JSON assertion needs it. Nothing that could not be evaluated passes.
   - Used for the runbook's version rows (1.2, 1.3) and health rows (2.1, 2.2).
+  - With O(evidence_dir) and O(evidence_name) a text transcript of every probe (the runbook's
+    C(curl) command, the answer's status and its redacted body) is written as evidence, for
+    example C(health_check.log), from which the evidence pack draws C(health_check_staging.png).
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
@@ -80,6 +83,13 @@ options:
         C(advice) unless it passes.
     type: list
     elements: str
+  evidence_dir:
+    description: Directory for the transcript file. Empty writes none.
+    type: path
+  evidence_name:
+    description: File name of the transcript in O(evidence_dir). Empty writes none.
+    type: str
+    default: ""
 seealso:
   - module: solvereign.release_ops.git_tag_check
 """
@@ -112,6 +122,8 @@ EXAMPLES = r"""
       - path: /api/health
       - path: /api/health/ready
       - path: /api/health/live
+    evidence_dir: release_evidence/v3.7.0
+    evidence_name: health_check.log
   delegate_to: localhost
 """
 
@@ -134,6 +146,11 @@ responses:
   elements: dict
   sample:
     - {"name": "/api/health", "url": "https://staging.example.com/api/health", "status": 200, "elapsed_s": 0.012}
+evidence_file:
+  description: Path of the transcript written.
+  returned: when O(evidence_dir) and O(evidence_name) are set and the file was written
+  type: str
+  sample: /srv/release_evidence/v3.7.0/health_check.log
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -154,7 +171,11 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.result impo
     check_common_argument_spec,
     exit_with_row,
     new_row,
+    utc_now_iso,
+    write_evidence,
 )
+
+TRANSCRIPT_BODY_CHARS = 2000
 
 PROBE_SPEC = dict(
     name=dict(type="str"),
@@ -168,16 +189,30 @@ PROBE_SPEC = dict(
 )
 
 
-def run_probe(client, base_url, probe, secrets):
-    """Send one probe; return (status, message, response_summary)."""
+def run_probe(client, base_url, probe, secrets, transcript=None):
+    """Send one probe; return (status, message, response_summary).
+
+    With ``transcript`` (a list) the probe's command line, answer and redacted body are appended
+    to it as lines of text."""
     name = probe.get("name") or probe["path"]
     url = join_url(base_url, probe["path"]) if base_url else probe["path"]
     method = probe["method"].upper()
+    if transcript is not None:
+        transcript.append("$ curl -sf%s \"%s\" && echo \"PASS\" || echo \"FAIL\"" % (
+            "" if method == "GET" else " -X " + method, redact_text(url, secrets)))
     try:
         response = client.request(method, url, headers=probe.get("headers"), json_body=probe.get("json"))
     except HttpError as exc:
+        if transcript is not None:
+            transcript.extend(["curl: %s" % redact_text(exc.message, secrets), "FAIL", ""])
         return ERROR, exc.message, {"name": name, "url": url, "error": exc.kind}
     summary = {"name": name, "url": response.url, "status": response.status, "elapsed_s": response.elapsed_s}
+    if transcript is not None:
+        body = redact_text(response.body[:TRANSCRIPT_BODY_CHARS], secrets)
+        transcript.append("< HTTP %s in %.3fs" % (response.status, response.elapsed_s))
+        if body.strip():
+            transcript.append(body.rstrip())
+        transcript.extend(["PASS" if 200 <= response.status < 400 else "FAIL", ""])
     where = "%s %s" % (method, probe["path"])
     if response.status not in probe["expect_status"]:
         snippet = redact_text(" ".join(response.body[:160].split()), secrets)
@@ -226,6 +261,8 @@ def main():
         base_url=dict(type="str"),
         probes=dict(type="list", elements="dict", required=True, options=PROBE_SPEC),
         advice=dict(type="list", elements="str"),
+        evidence_dir=dict(type="path"),
+        evidence_name=dict(type="str", default=""),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
@@ -235,12 +272,25 @@ def main():
     client = HttpClient.from_module(module)
     secrets = tuple(module.no_log_values)
     responses = []
+    wanted = bool(module.params["evidence_dir"] and module.params["evidence_name"])
+    transcript = None
+    if wanted:
+        transcript = ["# %s %s (%s), %s" % (module.params["check_id"], module.params["check_title"],
+                                            module.params["environment"], utc_now_iso()), ""]
     for probe in module.params["probes"]:
-        status, message, summary = run_probe(client, module.params["base_url"], probe, secrets)
+        status, message, summary = run_probe(client, module.params["base_url"], probe, secrets, transcript)
         row.add(probe.get("name") or probe["path"], status, message)
         responses.append(summary)
     row.advice = module.params["advice"] or []
-    exit_with_row(module, row, responses=responses)
+    extra = {}
+    if wanted:
+        try:
+            extra["evidence_file"] = write_evidence(module.params["evidence_dir"], module.params["evidence_name"],
+                                                    "\n".join(transcript) + "\n")
+        except (IOError, OSError) as exc:
+            row.error("evidence", "cannot write evidence file %s in %s: %s" % (
+                module.params["evidence_name"], module.params["evidence_dir"], exc.strerror or exc))
+    exit_with_row(module, row, responses=responses, **extra)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.soak import
 from ansible_collections.solvereign.release_ops.plugins.module_utils.soak_runner import SoakRunner, build_row
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, COMPONENTS, ROOT, assert_no_traceback, run_playbook
 from tests.integration.soak_tsdb import JOB, SCENARIOS, BackfilledPrometheus
-from tests.integration.test_rollback import engine, origin, project  # noqa: F401 (fixtures)
+# The rollback fixtures (a Docker engine, an origin, a compose project) are used by name.
+from tests.integration.test_rollback import engine, origin, project  # noqa: F401 pylint: disable=unused-import
 from tests.stack import compose_stack, dockerd
 
 POLICY = os.path.join(ROOT, "roles", "soak", "files", "runbook_policy.yml")
@@ -154,6 +155,13 @@ def test_healthy_window_passes_and_merges_row_81_into_the_existing_checklist(bac
     # the judged values are real: the healthy 5xx rate is the synthetic 0.1%
     assert soak.signal("5xx rate")["worst"] == "0.1%"
     assert soak.signal("memory usage")["worst"] == "45%"
+    # The evidence pack at the end of the soak: the soak's charts inline, the dashboard picture drawn.
+    pack = json.load(open(evidence / "evidence.json"))
+    assert pack["sources"]["soak"]["verdict"] == "PASS" and pack["archive"]["written"]
+    assert "grafana_post_ga.png" not in [m["file"] for m in pack["missing"]]
+    html = (evidence / "report.html").read_text()
+    assert 'data-id="8.1" data-environment="local" data-status="PASS"' in html
+    assert html.count('alt="soak/chart_') == len(soak.verdict["charts"]) >= 4
 
 
 def test_a_breach_between_two_checkpoints_is_seen_although_both_checkpoint_instants_are_healthy(

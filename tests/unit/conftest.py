@@ -40,7 +40,7 @@ def run_module(main, args, monkeypatch, check_mode=False):
 class Route:
     def __init__(self, status=200, body="", headers=None, delay=0.0, content_type="application/json"):
         self.status = status
-        self.body = body if isinstance(body, str) else json.dumps(body)
+        self.body = body if isinstance(body, (str, bytes)) else json.dumps(body)
         self.headers = list(headers or [])
         self.delay = delay
         self.content_type = content_type
@@ -69,7 +69,7 @@ class LocalServer:
                 self.send_header("Content-Type", route.content_type)
                 for name, value in route.headers:
                     self.send_header(name, value)
-                payload = route.body.encode()
+                payload = route.body if isinstance(route.body, bytes) else route.body.encode()
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

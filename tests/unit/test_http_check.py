@@ -83,3 +83,27 @@ def test_invalid_jmespath_is_error(server, monkeypatch):
     probe = {"path": "/x", "json_assertions": [{"query": "a[", "equals": 1}]}
     result = run_module(http_check.main, args(server.url, [probe]), monkeypatch)[0]
     assert result["row"]["status"] == "ERROR" and "invalid JMESPath" in result["row"]["summary"]
+
+
+def test_transcript_of_the_probes_is_written_redacted(server, monkeypatch, tmp_path, closed_port):
+    server.routes["/api/health"] = Route(200, {"status": "ok", "token": "tok-secret-value"})
+    server.routes["/api/health/ready"] = Route(503, {"status": "db down"})
+    probes = [{"path": "/api/health"}, {"path": "/api/health/ready"},
+              {"path": "http://127.0.0.1:%d/api/health/live" % closed_port}]
+    result, failed = run_module(http_check.main, args(server.url, probes, retries=0, evidence_dir=str(tmp_path),
+                                                      evidence_name="health_check.log"), monkeypatch)
+    assert not failed
+    assert result["evidence_file"] == str(tmp_path / "health_check.log")
+    text = (tmp_path / "health_check.log").read_text()
+    assert '$ curl -sf "%s/api/health" && echo "PASS" || echo "FAIL"' % server.url in text
+    assert "< HTTP 200 in" in text and "< HTTP 503 in" in text and "db down" in text
+    assert "curl: cannot connect to" in text
+    assert text.count("\nPASS\n") == 1 and text.count("\nFAIL\n") == 2
+    assert "tok-secret-value" not in text
+
+
+def test_no_transcript_without_evidence_dir(server, monkeypatch, tmp_path):
+    server.routes["/api/health"] = Route(200, {"status": "ok"})
+    result, failed = run_module(http_check.main, args(server.url, [{"path": "/api/health"}],
+                                                      evidence_name="health_check.log"), monkeypatch)
+    assert not failed and "evidence_file" not in result
