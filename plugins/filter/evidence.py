@@ -85,6 +85,24 @@ def evidence_secrets(hostvars, hosts, names=(), extra=()):
     return out
 
 
+def evidence_fingerprints(hostvars, hosts, variable="auth_smoke_session_fingerprints"):
+    """``[{name, sha256}]`` of the secrets the checks saw and kept only as SHA-256 (the session
+    cookies of the login smoke), from ``variable`` of every host, named after the environment."""
+    out, seen = [], set()
+    for host in hosts or []:
+        try:
+            hvars = hostvars[host]
+            digests = hvars.get(variable) or []
+        except Exception:
+            continue
+        environment = _value(hvars, "solvereign_environment") or host
+        for digest in digests if isinstance(digests, list) else []:
+            if isinstance(digest, str) and digest not in seen:
+                seen.add(digest)
+                out.append({"name": "session cookie of the login smoke (%s)" % environment, "sha256": digest})
+    return out
+
+
 def evidence_secret_names(secrets):
     """The variable names of ``evidence_secrets`` output (safe to show)."""
     return sorted(secrets or {})
@@ -95,4 +113,5 @@ class FilterModule(object):
         return {
             "evidence_secrets": evidence_secrets,
             "evidence_secret_names": evidence_secret_names,
+            "evidence_fingerprints": evidence_fingerprints,
         }

@@ -25,9 +25,10 @@ import shutil
 import zipfile
 
 try:
-    from urllib.parse import quote, quote_plus, unquote, urlsplit
+    from urllib.parse import quote, quote_plus, unquote, unquote_to_bytes, urlsplit
 except ImportError:  # pragma: no cover - Python 2
     from urllib import quote, quote_plus, unquote  # noqa: F401
+    from urllib import unquote as unquote_to_bytes  # noqa: F401
     from urlparse import urlsplit
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils import evidence_render as render
@@ -41,6 +42,8 @@ REPORT = "report.html"
 SIGNING_NAMESPACE = "solvereign-evidence"
 GRAFANA_RENDER_PATH = "/render/d/solvereign-api/solvereign?orgId=1&from=now-2h&to=now&width=1600&height=900"
 MIN_SECRET_LENGTH = 4
+# Session cookies and other values known only by their sha256 are looked for among tokens this long.
+MIN_FINGERPRINT_LENGTH = 12
 # Files of the pack that the manifest and the archive leave out: the manifest and its signature
 # (they cover the rest) and temporary or lock files (dot files) of writers.
 NOT_IN_MANIFEST = (MANIFEST, SIGNATURE)
@@ -145,7 +148,57 @@ def prepare_secrets(secrets):
     return [(" / ".join(names), needles) for names, needles in scanned], ignored
 
 
-def scan_file(path, prepared):
+# Tokens that could be a secret known only by its sha256 (a session cookie seen during the run):
+# runs of the URL-safe, base64 and cookie-octet (RFC 6265, without "=") alphabets.
+_TOKEN_PATTERNS = (re.compile(rb"[A-Za-z0-9_-]{%d,}" % MIN_FINGERPRINT_LENGTH),
+                   re.compile(rb"[A-Za-z0-9+/]{%d,}={0,2}" % MIN_FINGERPRINT_LENGTH),
+                   re.compile(rb"[\x21\x23-\x2b\x2d-\x3a\x3c\x3e-\x5b\x5d-\x7e]{%d,}" % MIN_FINGERPRINT_LENGTH))
+_BASE64_TOKEN = re.compile(rb"[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_FINGERPRINT_LENGTH)
+
+
+def prepare_fingerprints(fingerprints):
+    """``{sha256 hex: variable}`` from ``[{name, sha256}]`` (values themselves are never given)."""
+    prepared = {}
+    for entry in fingerprints or []:
+        digest = str(entry.get("sha256") or "").strip().lower()
+        if re.match(r"^[0-9a-f]{64}$", digest):
+            prepared.setdefault(digest, str(entry.get("name") or "unnamed"))
+    return prepared
+
+
+def _tokens(data):
+    found = set()
+    for pattern in _TOKEN_PATTERNS:
+        found.update(pattern.findall(data))
+    return found
+
+
+def _fingerprint_hits(data, fingerprints):
+    """``[(variable, encoding)]`` of the fingerprinted secrets among the tokens of ``data``: as
+    they are, URL-decoded, or inside a base64 token."""
+    hits = []
+
+    def look(tokens, encoding):
+        for token in tokens:
+            name = fingerprints.get(hashlib.sha256(token).hexdigest())
+            if name and name not in [hit[0] for hit in hits]:
+                hits.append((name, encoding))
+
+    look(_tokens(data), "plain")
+    decoded = unquote_to_bytes(data) if b"%" in data else data
+    if decoded != data:
+        look(_tokens(decoded), "url-encoded")
+    for token in _BASE64_TOKEN.findall(data):
+        text = token.replace(b"-", b"+").replace(b"_", b"/").rstrip(b"=")
+        try:
+            raw = base64.b64decode(text + b"=" * (-len(text) % 4))
+        except (ValueError, TypeError):
+            continue
+        look(_tokens(raw), "base64")
+    return hits
+
+
+def scan_file(path, prepared, fingerprints=None):
     """``[(variable, encoding)]`` of every secret found in the file at ``path``."""
     with open(path, "rb") as handle:
         data = handle.read()
@@ -155,14 +208,16 @@ def scan_file(path, prepared):
             if needle in data:
                 found.append((name, encoding))
                 break
+    if fingerprints:
+        found.extend(_fingerprint_hits(data, fingerprints))
     return found
 
 
-def scan_files(root, relpaths, prepared):
+def scan_files(root, relpaths, prepared, fingerprints=None):
     """Findings ``[{file, variable, encoding}]`` over ``relpaths`` below ``root``."""
     findings = []
     for rel in relpaths:
-        for name, encoding in scan_file(os.path.join(root, rel), prepared):
+        for name, encoding in scan_file(os.path.join(root, rel), prepared, fingerprints):
             findings.append({"file": rel, "variable": name, "encoding": encoding})
     return findings
 
@@ -522,7 +577,7 @@ def sign_manifest(root, key, run_command):
 
 
 def build(root, secrets=(), archive=True, release=None, tag=None, date=None, deploy_log=None,
-          grafana_png=None, grafana_reason=None, signing_key=None, run_command=None, now=None):
+          grafana_png=None, grafana_reason=None, signing_key=None, run_command=None, now=None, fingerprints=()):
     """Assemble the pack in ``root``; return ``(result, failure)``.
 
     ``failure`` is None, or the message the run fails with (secret found). ``EvidenceError`` is
@@ -535,9 +590,10 @@ def build(root, secrets=(), archive=True, release=None, tag=None, date=None, dep
     try:
         pack.assemble()
         prepared, ignored = prepare_secrets(secrets)
-        variables = sorted(set(n for name, dummy in prepared for n in name.split(" / ")))
+        known = prepare_fingerprints(fingerprints)
+        variables = sorted(set(n for name, dummy in prepared for n in name.split(" / ")) | set(known.values()))
         inputs = [rel for rel in pack_files(pack.root) if rel not in (RESULT, REPORT)]
-        findings = scan_files(pack.root, inputs, prepared)
+        findings = scan_files(pack.root, inputs, prepared, known)
         archive_path = os.path.join(os.path.dirname(pack.root), archive_name(pack.tag, pack.date))
         archive_info = {"path": archive_path, "written": False}
 
@@ -561,7 +617,7 @@ def build(root, secrets=(), archive=True, release=None, tag=None, date=None, dep
         from ansible_collections.solvereign.release_ops.plugins.module_utils import evidence_report
         html = evidence_report.render(pack, listing, scan_result(len(inputs) + 2), archive_info)
         write_evidence(pack.root, REPORT, html)
-        findings.extend(scan_files(pack.root, [REPORT], prepared))
+        findings.extend(scan_files(pack.root, [REPORT], prepared, known))
         decide()
         listing.append({"path": REPORT, "size": os.path.getsize(os.path.join(pack.root, REPORT)),
                         "sha256": sha256_file(os.path.join(pack.root, REPORT))})
@@ -574,7 +630,7 @@ def build(root, secrets=(), archive=True, release=None, tag=None, date=None, dep
             "signature": None,
         }
         write_evidence(pack.root, RESULT, json.dumps(result, indent=2) + "\n")
-        late = scan_files(pack.root, [RESULT], prepared)
+        late = scan_files(pack.root, [RESULT], prepared, known)
         if late:
             findings.extend(late)
             decide()

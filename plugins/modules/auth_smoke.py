@@ -126,8 +126,20 @@ user:
   returned: always
   type: dict
   sample: {"user_id": 101, "email": "dispatcher@lts.at", "role": "dispatcher", "display_name": "Dana Dispatcher"}
+transcript:
+  description: Path of the redacted request transcript C(auth_smoke.log), when O(evidence_dir) is set.
+  returned: always
+  type: str
+session_fingerprints:
+  description:
+    - SHA-256 (hex) of every cookie value the API set during the smoke; the values themselves are
+      never returned. The evidence pack's secret scan looks for them.
+  returned: always
+  type: list
+  elements: str
 """
 
+import hashlib
 import json
 
 from ansible.module_utils.basic import AnsibleModule
@@ -161,6 +173,7 @@ class Smoke(object):
         p = module.params
         self.p = p
         self.client = HttpClient.from_module(module)
+        self.initial_secrets = self.client.secrets
         titles = dict(DEFAULT_TITLES)
         titles.update(dict((str(k), str(v)) for k, v in (p["titles"] or {}).items()))
         self.rows = dict((i, CheckRow(i, titles[i], p["environment"])) for i in ROW_IDS)
@@ -177,6 +190,12 @@ class Smoke(object):
 
     def redact(self, text):
         return redact_text(text, self.secrets())
+
+    def session_fingerprints(self):
+        """SHA-256 of every cookie value the API set (never the values): the evidence pack's secret
+        scan looks for them."""
+        values = self.secrets()[len(self.initial_secrets):]
+        return sorted(set(hashlib.sha256(v.encode("utf-8")).hexdigest() for v in values))
 
     def snippet(self, response):
         return self.redact(" ".join((response.body or "")[:160].split()))
@@ -449,7 +468,8 @@ def main():
             smoke.rows["4.1"].warn("evidence", "cannot write auth_smoke.log: %s" % exc)
     rows = [smoke.rows[i].to_dict() for i in ROW_IDS]
     module.exit_json(changed=False, rows=rows, status=worst_status(r["status"] for r in rows),
-                     user=json.loads(json.dumps(smoke.user)), transcript=transcript)
+                     user=json.loads(json.dumps(smoke.user)), transcript=transcript,
+                     session_fingerprints=smoke.session_fingerprints())
 
 
 if __name__ == "__main__":

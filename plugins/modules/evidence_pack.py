@@ -70,6 +70,14 @@ options:
         key, never the value.
     type: dict
     default: {}
+  secret_fingerprints:
+    description:
+      - Secrets known only by their SHA-256 (the session cookies the login smoke saw), as
+        C({name, sha256}). Every token of a file (as it is, URL-decoded, or inside base64) is hashed
+        and compared; a finding reports the name.
+    type: list
+    elements: dict
+    default: []
   signing_key:
     description: SSH private key to sign C(MANIFEST.sha256) with. Empty signs nothing.
     type: path
@@ -213,6 +221,7 @@ def main():
         date=dict(type="str"),
         archive=dict(type="bool", default=True),
         secrets=dict(type="dict", default={}, no_log=True),
+        secret_fingerprints=dict(type="list", elements="dict", default=[], no_log=False),
         signing_key=dict(type="path", no_log=False),
         deploy_log=dict(type="path"),
         grafana_url=dict(type="str"),
@@ -232,7 +241,7 @@ def main():
             p["evidence_dir"], secrets=[{"name": k, "value": v} for k, v in sorted(p["secrets"].items())],
             archive=p["archive"], release=p["release"], tag=p["tag"],
             date=p["date"], deploy_log=p["deploy_log"], grafana_png=png, grafana_reason=reason,
-            signing_key=p["signing_key"], run_command=run_command)
+            signing_key=p["signing_key"], run_command=run_command, fingerprints=p["secret_fingerprints"])
     except evidence.EvidenceError as exc:
         module.fail_json(msg=str(exc))
     out = dict(

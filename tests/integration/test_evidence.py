@@ -82,7 +82,8 @@ def test_verify_leaves_a_complete_verifiable_signed_pack(healthy, signing_key, t
     assert all(m["reason"] for m in result["missing"])
     assert result["secret_scan"]["status"] == "PASS" and result["secret_scan"]["findings"] == []
     for name in ("solvereign_login_password", "solvereign_whatsapp_app_secret", "solvereign_billing_webhook_secret",
-                 "solvereign_sentry_token", "solvereign_database_url (password)"):
+                 "solvereign_sentry_token", "solvereign_database_url (password)",
+                 "session cookie of the login smoke (local)"):
         assert name in result["secret_scan"]["variables"]
     # The health probe transcript is drawn, and the text sits beside the picture.
     with open(os.path.join(pack, "health_check.log")) as handle:

@@ -1,5 +1,6 @@
 """auth_smoke module (rows 3.2, 4.1, 4.2, 4.3) against a real local HTTP server."""
 
+import hashlib
 import json
 import os
 import threading
@@ -102,6 +103,8 @@ def test_healthy_api_passes_all_rows(api, monkeypatch, tmp_path):
     text = json.dumps(result) + open(os.path.join(str(tmp_path), "auth_smoke.log")).read()
     assert PASSWORD not in text and TOKEN not in text
     assert "__Host-session=********" in text
+    # The session cookie is handed to the evidence pack's scan by its SHA-256 only.
+    assert result["session_fingerprints"] == [hashlib.sha256(TOKEN.encode()).hexdigest()]
 
 
 def test_missing_password_names_the_variable(api, monkeypatch):

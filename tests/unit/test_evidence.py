@@ -1,6 +1,7 @@
 """The evidence pack: secret scan, manifest, archive, report, required items, signing."""
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -103,6 +104,40 @@ def test_scan_has_no_false_alarm_on_clean_files(tmp_path):
     (tmp_path / "picture.png").write_bytes(fixtures.png(64, 64))
     prepared = evidence.prepare_secrets(SECRETS)[0]
     assert evidence.scan_files(str(tmp_path), ["clean.log", "picture.png"], prepared) == []
+
+
+COOKIE = "Qm9vX3Nlc3Npb24tdG9rZW4tNDI_x-y"   # a session cookie value, known to the scan only by its hash
+COOKIE_PRINTS = [{"name": "session cookie of the login smoke (staging)",
+                  "sha256": hashlib.sha256(COOKIE.encode()).hexdigest()}]
+
+
+@pytest.mark.parametrize("text", [
+    "Cookie: __Host-session=%s; theme=dark" % COOKIE,
+    "set-cookie: sid=%s" % quote(COOKIE, safe=""),
+    "blob %s" % base64.b64encode(("__Host-session=" + COOKIE).encode()).decode(),
+    '{"cookie": "%s"}' % COOKIE,
+], ids=["header", "url-encoded", "base64", "json"])
+def test_fingerprinted_session_cookie_is_found_without_knowing_it(tmp_path, text):
+    (tmp_path / "auth.log").write_text(text + "\n")
+    known = evidence.prepare_fingerprints(COOKIE_PRINTS)
+    found = evidence.scan_file(str(tmp_path / "auth.log"), [], known)
+    assert [name for name, dummy in found] == ["session cookie of the login smoke (staging)"]
+
+
+def test_fingerprints_give_no_false_alarm_and_ignore_malformed_digests(tmp_path):
+    (tmp_path / "clean.log").write_text("Cookie: __Host-session=********; other-token-abcdefghijklmnop\n")
+    known = evidence.prepare_fingerprints(COOKIE_PRINTS + [{"name": "bad", "sha256": "not-a-digest"}])
+    assert list(known.values()) == ["session cookie of the login smoke (staging)"]
+    assert evidence.scan_files(str(tmp_path), ["clean.log"], [], known) == []
+
+
+def test_planted_session_cookie_stops_the_archive(tmp_path):
+    root = make_pack(tmp_path)
+    (root / "auth_smoke.log").write_text("GET /api/auth/me\nCookie: __Host-session=%s\n" % COOKIE)
+    result, failure = build(root, fingerprints=COOKIE_PRINTS)
+    assert failure and "auth_smoke.log contains session cookie of the login smoke (staging) (plain)" in failure
+    assert COOKIE not in failure and result["archive"]["written"] is False
+    assert "session cookie of the login smoke (staging)" in result["secret_scan"]["variables"]
 
 
 def test_short_and_empty_values_are_reported_not_scanned():
