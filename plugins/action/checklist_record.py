@@ -15,6 +15,7 @@ from ansible_collections.solvereign.release_ops.plugins.filter.checklist import 
     error_rows,
     merge_host_rows,
     recorded_rows,
+    rows_from_result,
     skipped_rows,
 )
 
@@ -27,7 +28,7 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     _VALID_ARGS = frozenset(("result", "row", "rows", "results", "skip", "error", "reason", "environment", "reset",
-                             "host_rows"))
+                             "host_rows", "checks"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -43,6 +44,14 @@ class ActionModule(ActionBase):
         environment = args.get("environment") or task_vars.get("solvereign_environment")
         if not environment:
             raise AnsibleActionFail("no environment: set solvereign_environment or the environment option")
+        if "checks" in args:
+            # What run_checks returned for every environment: this environment's rows and facts.
+            ran = ((args.get("checks") or {}).get("environments") or {}).get(environment) or {}
+            new_rows = list(ran.get("rows") or [])
+            facts = dict(ran.get("facts") or {})
+            facts[FACT] = list(recorded_rows(task_vars)) + new_rows
+            result.update(changed=False, rows=new_rows, ansible_facts=facts)
+            return result
         reason = args.get("reason")
         specs = args.get("rows") or ([args["row"]] if args.get("row") else [])
         if not specs:
@@ -59,14 +68,7 @@ class ActionModule(ActionBase):
             new_rows = [merge_host_rows(args.get("host_rows") or {}, specs[0], environment)]
         elif "results" in args:
             # A module that returns several rows at once (key 'rows'), matched by id.
-            registered = args.get("results") or {}
-            returned = dict((r.get("id"), r) for r in registered.get("rows") or [] if isinstance(r, dict))
-            new_rows = []
-            for spec in specs:
-                one = dict(registered, row=returned.get(str(spec.get("id"))))
-                if not one["row"] and not registered.get("failed") and not registered.get("skipped"):
-                    one.update(failed=True, msg="the check returned no row %s" % spec.get("id"))
-                new_rows.append(checklist_row(one, spec, environment, reason))
+            new_rows = rows_from_result(args.get("results") or {"rows": []}, specs, environment, reason)
         else:
             if len(specs) != 1:
                 raise AnsibleActionFail("'result' records one row: give its spec in 'row'")

@@ -60,6 +60,25 @@ def checklist_row(result, spec, environment, skip_reason=None):
     return placeholder.to_dict()
 
 
+def rows_from_result(result, specs, environment, skip_reason=None):
+    """The rows of ``specs`` from one check's result: its ``rows`` matched by id, else its ``row``.
+
+    A module that returns several rows (key ``rows``) must return every row asked for; a row it
+    did not return is an ERROR row saying so.
+    """
+    result = result or {}
+    if len(specs) == 1 and not isinstance(result.get("rows"), list):
+        return [checklist_row(result, specs[0], environment, skip_reason)]
+    returned = dict((r.get("id"), r) for r in result.get("rows") or [] if isinstance(r, dict))
+    rows = []
+    for spec in specs:
+        one = dict(result, row=returned.get(str(spec.get("id"))))
+        if not one["row"] and not result.get("failed") and not result.get("skipped"):
+            one.update(failed=True, msg="the check returned no row %s" % spec.get("id"))
+        rows.append(checklist_row(one, spec, environment, skip_reason))
+    return rows
+
+
 def merge_host_rows(host_rows, spec, environment):
     """One row from the rows several hosts of an environment produced for the same check.
 
@@ -161,6 +180,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "checklist_row": checklist_row,
+            "rows_from_result": rows_from_result,
             "skipped_rows": skipped_rows,
             "merge_host_rows": merge_host_rows,
             "error_rows": error_rows,

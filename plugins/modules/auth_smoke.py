@@ -439,7 +439,7 @@ class Smoke(object):
         self.judge_cookies(problem)
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = http_argument_spec()
     argument_spec.update(
         environment=dict(type="str", required=True),
@@ -455,7 +455,7 @@ def main():
         titles=dict(type="dict", default=dict(DEFAULT_TITLES)),
         evidence_dir=dict(type="path"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
     smoke = Smoke(module)
     smoke.run()

@@ -189,7 +189,7 @@ def sample_container(module, docker, container, redactor):
     return findings, summary
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(
         containers=dict(type="list", elements="str", required=True),
@@ -205,7 +205,7 @@ def main():
         secrets=dict(type="list", elements="str", default=[], no_log=True),
         advice=dict(type="list", elements="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
         for what in ("patterns", "allowlist"):

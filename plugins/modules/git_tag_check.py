@@ -173,7 +173,7 @@ def read_tag_message(git, url, tag):
     return message.strip()
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(
         repo=dict(type="str", required=True),
@@ -182,7 +182,7 @@ def main():
         expected_message=dict(type="str", default=""),
         timeout=dict(type="int", default=30),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     row = new_row(module)
     tag = p["tag"]

@@ -254,7 +254,7 @@ def validate_assertions(module):
             module.fail_json(msg=missing_required_lib("jmespath"), exception=assertions.JMESPATH_IMPORT_ERROR)
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(http_argument_spec())
     argument_spec.update(
@@ -264,7 +264,7 @@ def main():
         evidence_dir=dict(type="path"),
         evidence_name=dict(type="str", default=""),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
     validate_assertions(module)
 

@@ -186,7 +186,7 @@ def judge(row, migrations, min_version):
     return latest_version
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(postgres_common_argument_spec())
     argument_spec.update(
@@ -196,7 +196,7 @@ def main():
         evidence_name=dict(type="str", default="migrations_applied.log"),
         evidence_rows=dict(type="int", default=10),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_required_libs(module)
     p = module.params
     try:

@@ -70,10 +70,10 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.postgres im
 )
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = postgres_common_argument_spec()
     argument_spec.update(names=dict(type="list", elements="str", required=True))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_required_libs(module)
     names = module.params["names"]
     try:

@@ -461,7 +461,7 @@ class IsolationProbe(object):
             self.row.passed("lint:security_definer_search_path", "every SECURITY DEFINER function pins search_path")
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(postgres_common_argument_spec())
     argument_spec.update(
@@ -472,7 +472,7 @@ def main():
         evidence_dir=dict(type="path"),
         evidence_name=dict(type="str", default="tenant_isolation.log"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_required_libs(module)
     p = module.params
     if not _COLUMN.match(p["tenant_column"]):

@@ -195,7 +195,7 @@ def judge(row, checks, p):
                    returned=count)
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(postgres_common_argument_spec())
     argument_spec.update(
@@ -211,7 +211,7 @@ def main():
         evidence_dir=dict(type="path"),
         evidence_name=dict(type="str", default=""),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_required_libs(module)
     p = module.params
     try:

@@ -99,6 +99,15 @@ options:
     description:
       - PromQL returning the request rate for the traffic guard.
     type: str
+  variables:
+    description:
+      - Values put in place of C($name) or C(${name}) in O(queries[].query) and O(traffic_query), as in
+        Grafana's dashboard variables; names not given here are left as they are.
+      - The observability role uses C($max_connections) for PostgreSQL's C(max_connections) read with
+        M(solvereign.release_ops.pg_settings_info), where no gauge reports it. A value that could not be
+        read is C(NaN), which the check reports as C(ERROR) rather than judging a made-up ratio.
+    type: dict
+    default: {}
   low_traffic_status:
     description: Status of the traffic finding when the rate is below O(min_request_rate).
     type: str
@@ -176,6 +185,7 @@ evidence_file:
 """
 
 import json
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -219,9 +229,23 @@ QUERY_SPEC = dict(
 )
 
 
+def substitute(query, variables):
+    """``query`` with ``$name`` and ``${name}`` of ``variables`` replaced by their values."""
+    if not query or not variables:
+        return query
+
+    def value(match):
+        name = match.group(1) or match.group(2)
+        return str(variables[name]) if name in variables else match.group(0)
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, query)
+
+
 def validate(module):
     parsed = []
+    variables = module.params["variables"] or {}
+    module.params["traffic_query"] = substitute(module.params["traffic_query"], variables)
     for spec in module.params["queries"]:
+        spec["query"] = substitute(spec["query"], variables)
         try:
             threshold = parse_threshold(spec["threshold"])
         except ThresholdError as exc:
@@ -246,7 +270,7 @@ def run_query(client, spec, at):
     return client.query(spec["query"], at)
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(http_argument_spec())
     argument_spec.update(
@@ -256,13 +280,14 @@ def main():
         min_request_rate=dict(type="float", default=0.0),
         traffic_query=dict(type="str"),
         low_traffic_status=dict(type="str", choices=["ERROR", "WARN"], default="ERROR"),
+        variables=dict(type="dict", default={}),
         url_username=dict(type="str"),
         url_password=dict(type="str", no_log=True),
         bearer_token=dict(type="str", no_log=True),
         advice=dict(type="list", elements="str"),
         evidence_dir=dict(type="path"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
     parsed = validate(module)
     p = module.params

@@ -155,7 +155,7 @@ def judge_url(row, client, base_url, path, policy):
     return {"path": path, "url": response.url, "status": response.status, "headers": observed}
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(http_argument_spec())
     argument_spec.update(
@@ -163,7 +163,7 @@ def main():
         paths=dict(type="list", elements="str", default=["/api/health", "/platform/login"]),
         policy=dict(type="dict", default={}),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
     try:
         policy = hdr.merge_policy(module.params["policy"])

@@ -144,7 +144,7 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.thresholds 
 )
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(http_argument_spec())
     argument_spec.update(
@@ -161,7 +161,7 @@ def main():
         max_retry_wait=dict(type="float", default=30.0),
         advice=dict(type="list", elements="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
     p = module.params
     try:

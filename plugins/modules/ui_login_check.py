@@ -428,7 +428,7 @@ def check_user_name(row, session, p):
             row.fail("user name", "%s shows %r, expected %r" % (where, shown[:200], expected))
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(
         base_url=dict(type="str", required=True),
@@ -453,7 +453,7 @@ def main():
         evidence_dir=dict(type="path"),
         screenshot_name=dict(type="str", default="login_smoke.png"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     row = new_row(module)
     secrets = tuple(module.no_log_values)

@@ -408,7 +408,7 @@ class WebhookProbe(object):
                               "Check the signature verification and secrets of the failing provider"]
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = http_argument_spec()
     argument_spec.update(
         environment=dict(type="str", required=True),
@@ -427,7 +427,7 @@ def main():
         evidence_dir=dict(type="path"),
         evidence_name=dict(type="str", default="webhook_signature_reject.log"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=True)
     ensure_requests(module)
     if module.params["stale_age"] <= 300:
         module.fail_json(msg="stale_age must be more than the 300 s signature tolerance, got %d" % module.params["stale_age"])
