@@ -75,6 +75,12 @@ options:
   environment:
     description: Environment of the rows; defaults to C(solvereign_environment).
     type: str
+  checks:
+    description:
+      - What M(solvereign.release_ops.run_checks) registered. The rows of this host's environment
+        are recorded, and the facts its plan exported (for example C(auth_smoke_session_fingerprints))
+        are set on this host.
+    type: dict
   reset:
     description:
       - Forget the rows recorded so far for this host (the preflight does this at the start of a

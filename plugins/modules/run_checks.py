@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, SOLVEREIGN release engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: run_checks
+short_description: Run the planned checks of every environment at once, on the controller
+version_added: 0.1.0
+description:
+  - Runs the checks that the section roles planned in the host fact C(solvereign_check_plan), for
+    every environment of the play in one task, and returns each environment's checklist rows.
+  - The plan of an environment is taken from its first host in O(hosts) that has one; its other hosts
+    (docker hosts of the same environment) do not run it again.
+  - Each check is one of the collection's check modules, run inside the controller's process with the
+    module's own argument spec, C(no_log) masking and result, in a bounded pool of threads. Checks wait
+    only for the checks named in their C(after) and C(needs); everything else runs side by side, over
+    all environments. A module that fails or raises gives V(ERROR) rows saying why; the others go on.
+  - A host whose C(solvereign_gate_reason) is set (production held back while an earlier environment
+    fails) gets every planned row as V(SKIP) with that reason, and nothing of its plan runs.
+  - Record the rows with M(solvereign.release_ops.checklist_record) and O(checklist_record#module:checks).
+  - This is an action plugin; run it once per play (C(run_once)).
+author:
+  - SOLVEREIGN release engineering (@solvereign)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  check_mode:
+    support: full
+    details: The checks only read; they run the same in check mode.
+  diff_mode:
+    support: none
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  platform:
+    platforms: posix
+options:
+  hosts:
+    description:
+      - Hosts whose plans run; by default the hosts of the play (C(ansible_play_hosts)).
+      - "Each host's plan is a list of checks in the fact C(solvereign_check_plan). A check is a dict:
+        C(name) (unique in its environment); C(rows), a list of C({id, title}) (empty for a check that
+        only feeds another one); C(module), a check module of this collection, and its C(args)
+        (an argument that is V(null) is left out, as C(omit) would); C(skip) or C(error), a reason that
+        records the rows as V(SKIP) or V(ERROR) without running anything; C(after), names of checks to
+        wait for; C(needs), arguments taken from an earlier check's result,
+        C({argument.path: {from: name, path: result.path, default: value}}); C(export), facts to set on
+        the environment's hosts from the result, C({fact: {path: result.path, default: value}})."
+    type: list
+    elements: str
+  max_workers:
+    description: How many checks run at the same time, over all environments.
+    type: int
+    default: 16
+  limits:
+    description:
+      - How many checks of one module may run at the same time, by module name. Chromium is heavy, so
+        the UI login smoke is bounded whatever the number of environments.
+    type: dict
+    default: {ui_login_check: 2}
+notes:
+  - The modules that run this way are C(auth_smoke), C(container_logs_check), C(git_tag_check),
+    C(http_check), C(pg_migrations_check), C(pg_settings_info), C(pg_tenant_isolation_check),
+    C(pg_verify_function_check), C(prometheus_check), C(security_headers_check), C(sentry_check),
+    C(ui_login_check) and C(webhook_check). A plan naming any other module is refused before anything runs.
+seealso:
+  - module: solvereign.release_ops.checklist_record
+"""
+
+EXAMPLES = r"""
+- name: Plan the health probes
+  ansible.builtin.set_fact:
+    solvereign_check_plan:
+      - name: health
+        rows: [{id: "2.1", title: Staging health}]
+        module: solvereign.release_ops.http_check
+        args:
+          check_id: "2.1"
+          check_title: Staging health
+          environment: "{{ solvereign_environment }}"
+          base_url: "{{ solvereign_url }}"
+          probes: [{path: /api/health}, {path: /api/health/ready}, {path: /api/health/live}]
+
+- name: Run the planned checks of every environment at once
+  solvereign.release_ops.run_checks:
+  run_once: true
+  register: verify_checks_run
+
+- name: Record the rows of this host's environment
+  solvereign.release_ops.checklist_record:
+    checks: "{{ verify_checks_run }}"
+  when: solvereign_environment in verify_checks_run.environments
+"""
+
+RETURN = r"""
+environments:
+  description: By environment, its rows, the facts its plan exported and the host whose plan ran.
+  returned: always
+  type: dict
+  sample:
+    staging:
+      host: staging-docker-1
+      facts: {auth_smoke_session_fingerprints: []}
+      rows: [{id: "2.1", environment: staging, status: PASS, summary: "GET /api/health: HTTP 200 in 0.012s"}]
+counts:
+  description: Number of rows by status, over all environments.
+  returned: always
+  type: dict
+  sample: {PASS: 20, WARN: 1}
+elapsed_s:
+  description: Wall time of all the checks, in seconds.
+  returned: always
+  type: float
+"""
