@@ -75,9 +75,9 @@ def validate_plan(environment, plan):
         if not entry.get("skip") and not entry.get("error"):
             if not entry.get("module"):
                 raise AnsibleActionFail("%s (%s) needs 'module' (or 'skip'/'error' with a reason)" % (where, name))
-            if in_process.short_name(to_text(entry["module"])) is None:
+            if in_process.short_name(to_text(entry["module"])) not in in_process.CHECK_MODULES:
                 raise AnsibleActionFail("%s (%s): %s is not a check module of %s that runs in-process (%s)" % (
-                    where, name, entry["module"], in_process.COLLECTION, ", ".join(sorted(in_process.IN_PROCESS_MODULES))))
+                    where, name, entry["module"], in_process.COLLECTION, ", ".join(sorted(in_process.CHECK_MODULES))))
     for entry in plan:
         for earlier in waits_for(entry):
             if earlier not in names:

@@ -24,12 +24,15 @@ import subprocess
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
-# The modules that take a module factory; any other module runs the usual way.
-IN_PROCESS_MODULES = frozenset((
+# The check modules that run_checks may run; they take a module factory.
+CHECK_MODULES = frozenset((
     "auth_smoke", "container_logs_check", "git_tag_check", "http_check", "pg_migrations_check", "pg_settings_info",
     "pg_tenant_isolation_check", "pg_verify_function_check", "prometheus_check", "security_headers_check",
     "sentry_check", "ui_login_check", "webhook_check",
 ))
+# The modules that only work on the controller and run there through an action of their own name.
+CONTROLLER_MODULES = frozenset(("checklist_write", "evidence_pack"))
+IN_PROCESS_MODULES = CHECK_MODULES | CONTROLLER_MODULES
 COLLECTION = "solvereign.release_ops"
 
 

@@ -20,6 +20,8 @@ description:
   - Rows are written as given, sorted in runbook order; known secrets are masked once more.
   - The module reports the verdict; failing the play on a V(FAIL) verdict is left to the caller,
     so the files are written whatever the outcome.
+  - Runs on the controller, inside Ansible's own process (an action plugin of the same name), whatever
+    the task's host; the checklist is always written there.
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
@@ -101,8 +103,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.solvereign.release_ops.plugins.module_utils import checklist as render
 
 
-def main():
-    module = AnsibleModule(
+def main(module_factory=AnsibleModule):
+    module = module_factory(
         argument_spec=dict(
             rows=dict(type="list", elements="dict", required=True),
             release=dict(type="str", required=True),

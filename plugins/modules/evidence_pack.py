@@ -32,6 +32,8 @@ description:
     C(sha256sum -c MANIFEST.sha256) in the pack), signs the manifest with O(signing_key)
     (C(ssh-keygen -Y sign), namespace C(solvereign-evidence)) and zips the pack as
     C(release_evidence_<tag>_<YYYYMMDD>.zip) beside it.
+  - Runs on the controller, inside Ansible's own process (an action plugin of the same name), whatever
+    the task's host; the pack is always written there.
 author:
   - SOLVEREIGN release engineering (@solvereign)
 extends_documentation_fragment:
@@ -212,7 +214,7 @@ def validate(module):
         module.fail_json(msg="date %r must be YYYYMMDD, for example 20260111" % date)
 
 
-def main():
+def main(module_factory=AnsibleModule):
     argument_spec = http_argument_spec()
     argument_spec.update(
         evidence_dir=dict(type="path", required=True),
@@ -228,7 +230,7 @@ def main():
         grafana_token=dict(type="str", no_log=True),
         grafana_render_path=dict(type="str", default=evidence.GRAFANA_RENDER_PATH),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=False)
+    module = module_factory(argument_spec=argument_spec, supports_check_mode=False)
     validate(module)
     p = module.params
     png, reason = grafana_picture(module)
