@@ -170,12 +170,25 @@ def test_sentry_cases_turn_row_7_1_only(case, status, text, healthy_prom, docker
     assert text in run.row("7.1")["summary"]
 
 
+def test_docker_hosts_that_are_not_the_controller_sample_their_own_logs(healthy_prom, docker_engine, sentry, verify):
+    """A docker host reached through a connection plugin (not plain 'local') samples its own logs
+    in a task of its own, and 7.3 names the host in its findings."""
+    run = observe(verify, docker_engine, sentry, containers=("obs-trace",),
+                  extra={"ansible_connection": "ansible.builtin.local"})
+    assert statuses(run) == {"7.1": "PASS", "7.2": "PASS", "7.3": "FAIL"}
+    traces = [f for f in run.row("7.3")["findings"] if f["status"] == "FAIL"]
+    assert [f["name"] for f in traces] == ["solvereign-local: obs-trace stack traces"]
+    assert "Sample the container logs of this docker host (7.3)" in run.output
+
+
 def test_stack_trace_in_container_logs_fails_7_3(healthy_prom, docker_engine, sentry, verify):
     run = observe(verify, docker_engine, sentry, containers=("obs-trace",))
     assert statuses(run) == {"7.1": "PASS", "7.2": "PASS", "7.3": "FAIL"}
     row = run.row("7.3")
     traces = [f for f in row["findings"] if f["status"] == "FAIL"]
-    assert [f["name"] for f in traces] == ["solvereign-local: obs-trace stack traces"]
+    # The docker host is the controller itself (ansible_connection: local): 7.3 ran once, with the
+    # other checks, so its findings are the container's own, not prefixed with a docker host.
+    assert [f["name"] for f in traces] == ["obs-trace stack traces"]
     assert "RuntimeError: solver snapshot unavailable" in row["summary"]
     evidence = json.dumps(row)
     assert "sekrit-bearer-value" not in evidence and "Traceback (most recent call last):" in evidence
