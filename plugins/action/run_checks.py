@@ -21,7 +21,7 @@ from ansible_collections.solvereign.release_ops.plugins.filter.checklist import 
     rows_from_result,
     skipped_rows,
 )
-from ansible_collections.solvereign.release_ops.plugins.module_utils import in_process
+from ansible_collections.solvereign.release_ops.plugins.module_utils import browser, in_process
 from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import redact_text
 
 display = Display()
@@ -140,9 +140,11 @@ class ActionModule(ActionBase):
         # a check that has not started: first what waits for nothing, in every environment, and so on.
         jobs = sorted(((run, entry) for run in runs for entry in run.plan),
                       key=lambda job: depth(job[1], job[0].plan))
-        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(jobs) or 1))) as pool:
-            for job in jobs:
-                pool.submit(self._run_entry, *job)
+        # Chromium sessions are reused by the UI checks of the run, and quit when it ends.
+        with browser.pooled():
+            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(jobs) or 1))) as pool:
+                for job in jobs:
+                    pool.submit(self._run_entry, *job)
         elapsed = time.monotonic() - started
 
         environments = {}

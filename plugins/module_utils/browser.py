@@ -12,10 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
+import threading
 import traceback
 
 SELENIUM_IMPORT_ERROR = None
@@ -85,7 +87,10 @@ def unavailable_reason(chromium_path, chromedriver_path):
 
 
 class Browser(object):
-    """A headless Chromium session; use as a context manager."""
+    """A headless Chromium session; use as a context manager.
+
+    Inside :func:`pooled` the session comes from the pool: a Chromium that an earlier check of the
+    same run used, with its cookies, storage, cache and console log cleared, else a new one."""
 
     def __init__(self, chromium, chromedriver, timeout):
         self.chromium = chromium
@@ -93,39 +98,34 @@ class Browser(object):
         self.timeout = timeout
         self.profile = None
         self.driver = None
+        self._pool = _POOL[0] if _POOL else None
 
     def __enter__(self):
-        self.profile = tempfile.mkdtemp(prefix="solvereign-chromium-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = self.chromium
-        for flag in CHROMIUM_FLAGS:
-            options.add_argument(flag)
-        options.add_argument("--user-data-dir=%s" % self.profile)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        service = Service(executable_path=self.chromedriver, log_output=os.devnull)
-        try:
-            self.driver = webdriver.Chrome(service=service, options=options)
-        except Exception:
-            self._cleanup()
-            raise
-        self.driver.set_page_load_timeout(self.timeout)
-        self.driver.set_script_timeout(self.timeout)
+        if self._pool is not None:
+            reused = self._pool.take(self.chromium, self.chromedriver)
+            if reused is not None:
+                self.driver, self.profile = reused
+                self._limit_waits()
+                return self
+        self.driver, self.profile = start_chromium(self.chromium, self.chromedriver)
+        self._limit_waits()
         return self
 
     def __exit__(self, *exc):
+        if self._pool is not None and self.driver is not None and self._pool.give_back(
+                self.chromium, self.chromedriver, self.driver, self.profile):
+            self.driver = self.profile = None
+            return False
         self._cleanup()
         return False
 
+    def _limit_waits(self):
+        self.driver.set_page_load_timeout(self.timeout)
+        self.driver.set_script_timeout(self.timeout)
+
     def _cleanup(self):
-        if self.driver is not None:
-            try:
-                self.driver.quit()
-            except Exception:
-                pass
-            self.driver = None
-        if self.profile:
-            shutil.rmtree(self.profile, ignore_errors=True)
-            self.profile = None
+        quit_chromium(self.driver, self.profile)
+        self.driver = self.profile = None
 
     def wait(self, condition, timeout=None):
         """Poll ``condition`` until it is truthy. Errors of a page that is navigating away (stale
@@ -142,6 +142,92 @@ class Browser(object):
         favicon that Chromium requests by itself when a page declares none (not the page's error)."""
         return [entry for entry in self.driver.get_log("browser")
                 if entry.get("level") == "SEVERE" and not AUTOMATIC_FAVICON_FAILURE.search(entry.get("message", ""))]
+
+
+def start_chromium(chromium, chromedriver):
+    """A new headless Chromium with a fresh profile directory: (driver, profile)."""
+    profile = tempfile.mkdtemp(prefix="solvereign-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--user-data-dir=%s" % profile)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=chromedriver, log_output=os.devnull)
+    try:
+        return webdriver.Chrome(service=service, options=options), profile
+    except Exception:
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
+
+
+def quit_chromium(driver, profile):
+    if driver is not None:
+        try:
+            driver.quit()
+        except Exception:
+            pass
+    if profile:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def forget_session(driver):
+    """Leave no trace of the last check in a Chromium that the next one reuses: a blank page, no
+    cookies of any site, no storage of the site it was on, an empty cache and console log."""
+    origin = driver.execute_script("return window.location.origin;")
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    if origin and str(origin).startswith(("http://", "https://")):
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    driver.get_log("browser")
+
+
+class BrowserPool(object):
+    """Chromium sessions kept for the next check of the same run; quit when the pool closes."""
+
+    def __init__(self):
+        self._idle = []
+        self._lock = threading.Lock()
+
+    def take(self, chromium, chromedriver):
+        with self._lock:
+            for index, (key, driver, profile) in enumerate(self._idle):
+                if key == (chromium, chromedriver):
+                    del self._idle[index]
+                    return driver, profile
+        return None
+
+    def give_back(self, chromium, chromedriver, driver, profile):
+        """Keep a session whose traces could be cleared; False when it must be quit instead."""
+        try:
+            forget_session(driver)
+        except Exception:
+            return False
+        with self._lock:
+            self._idle.append(((chromium, chromedriver), driver, profile))
+        return True
+
+    def close(self):
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for dummy, driver, profile in idle:
+            quit_chromium(driver, profile)
+
+
+_POOL = []
+
+
+@contextlib.contextmanager
+def pooled():
+    """While open, Browser sessions of this process reuse the Chromium of earlier checks."""
+    pool = BrowserPool()
+    _POOL.insert(0, pool)
+    try:
+        yield pool
+    finally:
+        _POOL.remove(pool)
+        pool.close()
 
 
 def load_failure(driver):

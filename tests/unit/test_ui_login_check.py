@@ -137,3 +137,44 @@ def test_explicit_selectors_still_override(server, monkeypatch):
                                monkeypatch)
     row = result["row"]
     assert row["status"] == "FAIL" and "submit button (#no-such-button)" in row["summary"]
+
+
+STORAGE_PAGE = """<!doctype html><html><body><script>
+document.cookie = "pool_probe=left-behind; path=/";
+localStorage.setItem("pool_probe", "left-behind");
+sessionStorage.setItem("pool_probe", "left-behind");
+</script></body></html>"""
+READ_PAGE = "<!doctype html><html><body>read</body></html>"
+READ_TRACES = ("return [document.cookie, localStorage.getItem('pool_probe'), "
+               "sessionStorage.getItem('pool_probe')];")
+
+
+@needs_browser
+def test_a_pooled_chromium_keeps_nothing_of_the_check_before(server):
+    """Inside a pool the second session is the first one's Chromium, without its cookies or storage."""
+    server.routes["/set"] = Route(200, STORAGE_PAGE, content_type="text/html")
+    server.routes["/read"] = Route(200, READ_PAGE, content_type="text/html")
+    with br.pooled():
+        with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as first:
+            first.driver.get(server.url + "/set")
+            assert first.driver.execute_script(READ_TRACES) == ["pool_probe=left-behind", "left-behind", "left-behind"]
+            first.driver.execute_script("console.error('from the first check')")
+            first_session = first.driver.session_id
+        with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as second:
+            assert second.driver.session_id == first_session
+            second.driver.get(server.url + "/read")
+            assert second.driver.execute_script(READ_TRACES) == ["", None, None]
+            assert second.console_errors() == []
+        profile = second.profile
+    assert second.driver is None and profile is None
+
+
+@needs_browser
+def test_without_a_pool_every_session_is_a_new_chromium(server):
+    server.routes["/read"] = Route(200, READ_PAGE, content_type="text/html")
+    with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as first:
+        first_session = first.driver.session_id
+        profile = first.profile
+    assert not os.path.exists(profile)
+    with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as second:
+        assert second.driver.session_id != first_session
