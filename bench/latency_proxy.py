@@ -169,8 +169,8 @@ class LatencyProxy:
                 self.addresses.append(server.sockets[0].getsockname()[:2])
         except OSError as exc:
             await self.close()
-            raise ProxyError("cannot listen on %s:%d: %s" % (mapping.listen_host, mapping.listen_port,
-                                                              exc.strerror or exc))
+            where = "%s:%d" % (mapping.listen_host, mapping.listen_port)
+            raise ProxyError("cannot listen on %s: %s" % (where, exc.strerror or exc))
 
     async def close(self):
         for server in self._servers:
