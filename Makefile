@@ -14,7 +14,7 @@ help:
 	@echo "make demo   - bootstrap, start the reference stack, verify inventories/local, print the checklist"
 	@echo "make test   - unit and integration tests (what CI runs)"
 	@echo "make lint   - ansible-lint (production profile), changelog lint, ansible-test sanity"
-	@echo "make bench  - playbook timings as ratios against the runbook's own shell commands"
+	@echo "make bench  - verify.yml against the runbook's shell commands at 100 ms round trip, fleet, soak"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -56,9 +56,10 @@ lint: bootstrap
 	@scripts/sanity.sh
 	@rm -rf .ansible
 
+# verify.yml against the runbook's shell commands through a latency proxy, the fleet, the soak
+# (settings: BENCH_RTT_MS, BENCH_PAIRS, BENCH_FLEET, ... in bench/run.py); writes bench/RESULTS.md.
 bench: bootstrap
 	@$(PY) bench/run.py
-	@$(PY) bench/soak.py
 
 clean: stack-stop
 	rm -rf $(VENV) .collections release_evidence .pytest_cache

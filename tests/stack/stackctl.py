@@ -94,6 +94,17 @@ def _port(name, default):
     return value
 
 
+def _max_connections():
+    raw = os.environ.get("SOLVEREIGN_STACK_PG_MAX_CONNECTIONS", "100")
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 20 <= value <= 2000:
+        raise StackError("SOLVEREIGN_STACK_PG_MAX_CONNECTIONS must be a number from 20 to 2000, got %r" % raw)
+    return value
+
+
 def _config():
     state = Path(os.environ.get("SOLVEREIGN_STACK_DIR") or "/tmp/solvereign-stack").resolve()
     return {
@@ -102,6 +113,7 @@ def _config():
         "pg_port": _port("SOLVEREIGN_STACK_PG_PORT", 15432),
         "prom_port": _port("SOLVEREIGN_STACK_PROM_PORT", 19090),
         "sentry_port": _port("SOLVEREIGN_STACK_SENTRY_PORT", 19091),
+        "pg_max_connections": _max_connections(),
         "pg_data": state / "pg",
         "pg_socket": state / "pgsocket",
         "logs": state / "logs",
@@ -393,11 +405,11 @@ def _start_db(cfg):
         "port = %d\n"
         "unix_socket_directories = '%s'\n"
         "password_encryption = 'scram-sha-256'\n"
-        "max_connections = 100\n"
+        "max_connections = %d\n"
         "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
         "shared_buffers = '64MB'\n"
         "log_min_messages = warning\nlog_line_prefix = '%%m [%%p] %%q%%u@%%d '\n"
-        % (cfg["pg_port"], str(sock).replace("'", "''"))
+        % (cfg["pg_port"], str(sock).replace("'", "''"), cfg["pg_max_connections"])
     )
     (data / "pg_hba.conf").write_text(
         "# local socket (inside the state dir): trust; TCP on loopback: passwords\n"

@@ -1,0 +1,141 @@
+"""bench/run.py: what it compares and counts (the runs themselves need the stack: `make bench`)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+import run as bench  # noqa: E402
+
+INFO = {
+    "api_port": 18080, "pg_port": 15432, "prometheus_port": 19090, "sentry_url": "http://127.0.0.1:19091",
+    "database_url": "postgresql://solvereign_readonly:secret-pw@127.0.0.1:15432/solvereign",
+    "release_version": "3.7.0", "release_commit": "946224751f1c1cdfd3e26a0a82210d845c89063b",
+    "origin": "/tmp/stack/origin.git", "login_email": "dispatcher@lts.at", "login_password": "pw",
+    "whatsapp_app_secret": "w", "whatsapp_verify_token": "t", "billing_webhook_secret": "b",
+    "sendgrid_private_key_path": "/tmp/stack/key.pem", "tenant_id": 1, "site_id": 10,
+    "prometheus_job": "solvereign-api", "sentry_org": "solvereign", "sentry_project": "solvereign-api",
+    "sentry_token": "tok", "log_containers": ["solvereign-api"], "docker_host": "unix:///tmp/stack/docker.sock",
+}
+
+
+def _row(status, started="2026-01-11T10:00:00.000000Z", duration=0.1, summary=""):
+    return {"status": status, "started_at": started, "duration_s": duration, "summary": summary}
+
+
+def test_shell_rows_are_read_from_the_row_lines(tmp_path):
+    output = tmp_path / "shell.log"
+    output.write_text('"3.7.0"\nROW 1.2 PASS\nPASS\nROW 6.1 FAIL latest migration 039 (expected 041+)\n'
+                      "ROW 7.2 MAYBE\n  ROW 2.1 FAIL\n")
+    assert bench.shell_rows(str(output)) == {"1.2": "PASS", "6.1": "FAIL"}
+
+
+def test_warn_counts_as_pass_and_error_as_fail():
+    shell = {"3.1": "PASS", "7.2": "FAIL", "2.1": "FAIL"}
+    rows = {"3.1": _row("WARN"), "7.2": _row("ERROR"), "2.1": _row("FAIL")}
+    assert bench.disagreements(shell, rows) == []
+
+
+def test_disagreements_name_the_rows():
+    shell = {"1.2": "FAIL", "5.5": "PASS", "6.4": "PASS", "7.1": "PASS"}
+    rows = {"1.2": _row("PASS"), "5.5": _row("FAIL"), "7.1": _row("SKIP")}
+    assert bench.disagreements(shell, rows) == [
+        "1.2: shell FAIL, checklist PASS", "5.5: shell PASS, checklist FAIL", "6.4: shell PASS, checklist no row",
+        "7.1: shell PASS, checklist SKIP"]
+
+
+def test_rows_recorded_by_one_call_count_once_in_the_checks_time():
+    rows = {"local": {
+        "4.1": _row("PASS", "2026-01-11T10:00:00.000100Z", 0.5),
+        "4.2": _row("PASS", "2026-01-11T10:00:00.000200Z", 0.5),
+        "4.4": _row("PASS", "2026-01-11T10:00:01.000000Z", 2.0),
+        "6.1": _row("PASS", "2026-01-11T10:00:05.000000Z", 0.5),
+    }}
+    assert bench.check_seconds(rows) == pytest.approx(3.0)
+
+
+def test_fleet_regressions_count_rows_that_passed_alone():
+    alone = {"size": 1, "rows": {"fleet01": {"2.1": _row("PASS"), "4.4": _row("WARN"), "7.3": _row("FAIL")}}}
+    at_three = {"size": 3, "rows": {
+        "fleet01": {"2.1": _row("PASS"), "4.4": _row("PASS"), "7.3": _row("FAIL")},
+        "fleet02": {"2.1": _row("ERROR", summary="connection refused"), "4.4": _row("PASS"), "7.3": _row("FAIL")},
+    }}
+    found = bench.fleet_regressions([alone, at_three])
+    assert found[1] == []
+    assert found[3] == ["fleet02 2.1 ERROR: connection refused", "1 environment(s) without any row"]
+
+
+def test_endpoints_point_every_service_at_the_proxy():
+    urls = bench.endpoints(INFO, {"api": ("127.0.1.4", 4001), "postgresql": ("127.0.1.4", 4002),
+                                  "prometheus": ("127.0.1.4", 4003), "sentry": ("127.0.1.4", 4004)})
+    assert urls == {"url": "http://127.0.1.4:4001", "prometheus_url": "http://127.0.1.4:4003",
+                    "sentry_url": "http://127.0.1.4:4004",
+                    "database_url": "postgresql://solvereign_readonly:secret-pw@127.0.1.4:4002/solvereign"}
+    assert bench.endpoints(INFO, bench.stack_targets(INFO))["database_url"] == INFO["database_url"]
+
+
+def test_the_generated_inventory_has_one_group_per_environment(tmp_path):
+    environments = [("fleet%02d" % n, bench.endpoints(INFO, {
+        "api": ("127.0.1.%d" % n, 4001), "postgresql": ("127.0.1.%d" % n, 4002),
+        "prometheus": ("127.0.1.%d" % n, 4003)})) for n in (1, 2)]
+    bench.write_inventory(str(tmp_path), INFO, environments)
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(tmp_path),
+                           "--list"], capture_output=True, text=True, timeout=60, check=False,
+                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg")))
+    assert proc.returncode == 0, proc.stderr
+    inventory = json.loads(proc.stdout)
+    assert inventory["solvereign"]["children"] == ["fleet01", "fleet02"]
+    hostvars = inventory["_meta"]["hostvars"]
+    assert hostvars["fleet02-host"]["solvereign_url"] == "http://127.0.1.2:4001"
+    assert hostvars["fleet02-host"]["solvereign_environment"] == "fleet02"
+    assert hostvars["fleet01-host"]["solvereign_release_commit"] == "9462247"
+    assert hostvars["fleet01-host"]["solvereign_sentry_url"] == ""
+    assert hostvars["fleet01-host"]["ansible_connection"] == "local"
+
+
+def test_the_process_tree_memory_includes_children():
+    child = subprocess.Popen([sys.executable, "-c", "import time; data = bytearray(64 * 2 ** 20); time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            total, by_name, pids = bench.tree_rss(os.getpid())
+            if child.pid in pids and total > 64 * 2 ** 20:
+                break
+            assert time.monotonic() < deadline, "the child's 64 MB never showed"
+            time.sleep(0.1)
+        assert sum(by_name.values()) == total
+        assert 0 < bench.tree_pss(pids) <= total
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("BENCH_FLEET", "1,ten", "BENCH_FLEET must list sizes"),
+    ("BENCH_PAIRS", "0", "BENCH_PAIRS must be at least 1"),
+    ("BENCH_RTT_MS", "fast", "BENCH_RTT_MS must be a number"),
+    ("BENCH_FAULTS", "wrong_version,no_such_fault", "unknown fault(s): no_such_fault"),
+])
+def test_bad_settings_are_a_clear_error(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(bench.BenchError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        bench.settings()
+
+
+def test_settings_default_to_the_issue():
+    options = bench.settings()
+    assert (options["rtt_ms"], options["pairs"], options["fleet"]) == (100.0, 5, [1, 10, 50])
+    assert "wrong_version" in options["faults"]["api"] and "migration_039" in options["faults"]["db"]
+
+
+def test_the_command_line_rejects_bad_settings_without_a_traceback():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py")], capture_output=True, text=True,
+                          timeout=60, check=False, env=dict(os.environ, BENCH_PAIRS="many"))
+    assert proc.returncode == 2
+    assert "bench: BENCH_PAIRS must be a number" in proc.stderr and "Traceback" not in proc.stderr
