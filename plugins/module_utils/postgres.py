@@ -290,6 +290,8 @@ class ReadOnlySession(object):
         self.application_name = application_name
         self.conn = None
         self._savepoints = 0
+        # Savepoint commands that can wait: sent in the same round trip as the next statement.
+        self._pending = []
         if self.probe_role:
             try:
                 split_identifier(self.probe_role)
@@ -322,12 +324,14 @@ class ReadOnlySession(object):
             with self.conn.cursor() as cur:
                 # Second guard: any transaction this session starts is read-only.
                 cur.execute("SET SESSION default_transaction_read_only = on")
-                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                # One round trip for the transaction, its statement timeout and its role.
+                start = [cur.mogrify("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")]
                 if self.statement_timeout > 0:
-                    cur.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)",
-                                ("%dms" % max(1, int(self.statement_timeout * 1000)),))
+                    start.append(cur.mogrify("SELECT pg_catalog.set_config('statement_timeout', %s, true)",
+                                             ("%dms" % max(1, int(self.statement_timeout * 1000)),)))
                 if self.probe_role:
-                    cur.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(self.probe_role)))
+                    start.append(cur.mogrify(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(self.probe_role))))
+                cur.execute(b"; ".join(start))
         except psycopg2.Error as exc:
             label = "SET LOCAL ROLE %s" % self.probe_role if self.probe_role else "starting the read-only transaction"
             error = classify_statement_error(exc, label, self.secrets, self.statement_timeout)
@@ -337,6 +341,7 @@ class ReadOnlySession(object):
 
     def close(self):
         conn, self.conn = self.conn, None
+        self._pending = []
         if conn is None:
             return
         try:
@@ -368,9 +373,12 @@ class ReadOnlySession(object):
         self._savepoints += 1
         savepoint = "solvereign_check_%d" % self._savepoints
         with self.conn.cursor() as cur:
-            cur.execute("SAVEPOINT %s" % savepoint)
+            # The waiting savepoint commands, this statement's savepoint and the statement itself go
+            # in one round trip; the result is the statement's, the last one of the batch.
+            batch = [cur.mogrify(command) for command in self._pending + ["SAVEPOINT %s" % savepoint]]
+            self._pending = []
             try:
-                cur.execute(statement, params)
+                cur.execute(b"; ".join(batch + [cur.mogrify(statement, params)]))
                 columns = [c.name for c in cur.description] if cur.description else []
                 rows = [dict(zip(columns, (json_safe(v) for v in row))) for row in cur.fetchall()] if columns else []
             except psycopg2.Error as exc:
@@ -386,8 +394,7 @@ class ReadOnlySession(object):
             # The statement ended the transaction (COMMIT/ROLLBACK inside it): stop here.
             self.close()
             raise PgError("read_only", "%s ended the read-only transaction; the session was closed" % label)
-        with self.conn.cursor() as cur:
-            cur.execute("RELEASE SAVEPOINT %s" % savepoint)
+        self._pending.append("RELEASE SAVEPOINT %s" % savepoint)
         return rows
 
     @contextlib.contextmanager
@@ -401,17 +408,21 @@ class ReadOnlySession(object):
             raise PgError("read_only", "the read-only transaction is not open")
         self._savepoints += 1
         savepoint = "solvereign_scope_%d" % self._savepoints
-        with self.conn.cursor() as cur:
-            cur.execute("SAVEPOINT %s" % savepoint)
+        # Sent with the first statement of the block, and undone with the first one after it.
+        self._pending.append("SAVEPOINT %s" % savepoint)
         try:
             yield self
         finally:
-            if self._in_transaction() or (self.conn is not None and not self.conn.closed and
-                                          self.conn.info.transaction_status ==
-                                          psycopg2.extensions.TRANSACTION_STATUS_INERROR):
+            undo = ["ROLLBACK TO SAVEPOINT %s" % savepoint, "RELEASE SAVEPOINT %s" % savepoint]
+            if self._pending and self._pending[-1] == "SAVEPOINT %s" % savepoint:
+                self._pending.pop()  # nothing ran inside: nothing to undo
+            elif self._in_transaction():
+                self._pending.extend(undo)
+            elif (self.conn is not None and not self.conn.closed and
+                  self.conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR):
+                self._pending = []
                 with self.conn.cursor() as cur:
-                    cur.execute("ROLLBACK TO SAVEPOINT %s" % savepoint)
-                    cur.execute("RELEASE SAVEPOINT %s" % savepoint)
+                    cur.execute("; ".join(undo))
 
     def scalar(self, statement, params=None, label=None):
         rows = self.query(statement, params, label)
