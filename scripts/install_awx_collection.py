@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Install the awx.awx collection into a collections directory, from PyPI.
 
 playbooks/awx_configure.yml applies the AWX configuration with the awx.awx collection; its syntax

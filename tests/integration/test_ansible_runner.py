@@ -23,6 +23,7 @@ from tests.integration.soak_tsdb import BackfilledPrometheus, Layout
 BIN = os.path.dirname(sys.executable)
 RUNNER = os.path.join(BIN, "ansible-runner")
 
+
 def _unsafe_loader():
     class Loader(yaml.SafeLoader):
         pass
@@ -196,8 +197,7 @@ def soak(project, tmp_path, backfilled, scenario):
 
 @pytest.mark.parametrize("scenario, verdict", [("healthy", "PASS"), ("5xx_6pct_6min", "ROLLBACK"),
                                                ("5xx_0.8pct_20min", "FAIL")])
-def test_a_retrospective_soak_hands_its_verdict_to_the_rollback_node(project, tmp_path, backfilled, scenario,
-                                                                       verdict, stack):
+def test_a_retrospective_soak_hands_its_verdict_to_the_rollback_node(project, tmp_path, backfilled, scenario, verdict, stack):
     job = soak(project, tmp_path, backfilled, scenario)
     assert (job.rc == 0) == (verdict == "PASS") and job.status == ("successful" if verdict == "PASS" else "failed"), \
         job.stdout[-3000:]

@@ -48,8 +48,7 @@ NODES = dict((n["identifier"], n) for n in WORKFLOW["workflow_nodes"])
 def _tasks_roles(tasks):
     for task in tasks or []:
         for key in ("block", "rescue", "always"):
-            for role in _tasks_roles(task.get(key)):
-                yield role
+            yield from _tasks_roles(task.get(key))
         for action in ("ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role"):
             if action in task:
                 yield task[action]["name"]
@@ -311,7 +310,7 @@ def edges(workflow=WORKFLOW):
     for node in workflow["workflow_nodes"]:
         for kind in EDGES:
             for child in node.get("related", {}).get(kind, []):
-                found.add((node["identifier"], kind.split("_")[0], child["identifier"]))
+                found.add((node["identifier"], kind.split("_", maxsplit=1)[0], child["identifier"]))
     return found
 
 
@@ -329,8 +328,8 @@ def test_the_workflow_graph_is_the_one_described():
     }
     kinds = dict((i, (n["unified_job_template"]["type"], n["unified_job_template"]["name"])) for i, n in NODES.items())
     assert kinds == {
-        "verify_staging": ("job_template", "SOLVEREIGN verify"), "approve_prod": ("workflow_approval",
-                                                                             "SOLVEREIGN promote to production"),
+        "verify_staging": ("job_template", "SOLVEREIGN verify"),
+        "approve_prod": ("workflow_approval", "SOLVEREIGN promote to production"),
         "verify_prod": ("job_template", "SOLVEREIGN verify"), "soak_prod": ("job_template", "SOLVEREIGN soak"),
         "rollback_prod": ("job_template", "SOLVEREIGN rollback"),
         "evidence_prod": ("job_template", "SOLVEREIGN evidence"),

@@ -76,7 +76,7 @@ def context_problems(context):
         problems.append("galaxy: the collections of collections/requirements.yml are not installed")
     elif open(galaxy).read() != open(os.path.join(ROOT, "collections", "requirements.yml")).read():
         problems.append("galaxy: _build/requirements.yml is not collections/requirements.yml")
-    tarballs = [name for name in os.listdir(os.path.join(build, "collection"))] if os.path.isdir(
+    tarballs = os.listdir(os.path.join(build, "collection")) if os.path.isdir(
         os.path.join(build, "collection")) else []
     if len(tarballs) != 1 or "/tmp/solvereign-collection/*.tar.gz" not in containerfile:
         problems.append("collection: solvereign.release_ops is not installed into the image")
