@@ -171,6 +171,15 @@ def test_a_faulted_verify_fails_and_hands_over_fail(project, tmp_path, api_fault
     stats = job.artifact_data
     assert stats["verify_verdict"] == "FAIL" and stats["verify_counts"]["FAIL"] >= 1
     assert "Verdict FAIL" in job.stdout
+    # The workflow's evidence node after it: the pack is written, and with evidence_fail_on_verdict the
+    # node fails on the FAIL checklist, so that the workflow ends failed; the plain template passes.
+    for ident, extra, rc in (("evidence-node", {"evidence_fail_on_verdict": True}, 2), ("evidence-plain", {}, 0)):
+        evidence = run_job(project, tmp_path, ident, "playbooks/evidence.yml", "SOLVEREIGN evidence",
+                           LOCAL_RELEASE, extra_vars=dict(stats, **extra))
+        assert evidence.rc == rc, evidence.stdout[-3000:]
+        assert evidence.artifact_data["evidence_json"] == os.path.join(job.evidence_root, "local", "v3.7.0",
+                                                                       "evidence.json")
+        assert os.path.exists(evidence.artifact_data["evidence_json"])
 
 
 @pytest.fixture(scope="module")
