@@ -8,7 +8,7 @@ STACK := $(PY) tests/stack/stackctl.py
 INVENTORY ?= inventories/local
 EVIDENCE ?= release_evidence/v3.7.0
 
-.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration molecule lint bench clean
+.PHONY: help bootstrap demo verify stack-start stack-stop test test-unit test-integration molecule lint bench clean ee-context
 
 help:
 	@echo "make demo   - bootstrap, start the reference stack, verify inventories/local, print the checklist"
@@ -55,6 +55,11 @@ lint: bootstrap
 	@$(VENV)/bin/antsibull-changelog lint
 	@scripts/sanity.sh
 	@rm -rf .ansible
+
+# The execution environment's build context in .ee/context (the image build needs the base image's registry).
+ee-context: bootstrap
+	@rm -rf .ee && ansible-galaxy collection build --force --output-path .ee/dist . >/dev/null
+	@ansible-builder create --file execution-environment.yml --context .ee/context --output-filename Containerfile
 
 # verify.yml against the runbook's shell commands through a latency proxy, the fleet, the soak
 # (settings: BENCH_RTT_MS, BENCH_PAIRS, BENCH_FLEET, ... in bench/run.py); writes bench/RESULTS.md.

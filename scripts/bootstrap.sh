@@ -44,5 +44,7 @@ fi
 # ansible.cfg looks for collections in .collections: link this checkout there.
 mkdir -p .collections/ansible_collections/solvereign
 ln -sfn "$ROOT" .collections/ansible_collections/solvereign/release_ops
+# awx.awx for playbooks/awx_configure.yml (syntax check, lint), from the ansible package on PyPI.
+"$VENV/bin/python" scripts/install_awx_collection.py .collections
 version=$("$VENV/bin/ansible" --version)
 echo "bootstrap: ready (${version%%$'\n'*})"
