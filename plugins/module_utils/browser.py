@@ -55,6 +55,9 @@ CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--window-size=1280,900",
+    # One process instead of a dozen (browser, zygotes, GPU, network, storage, renderers): about
+    # 350 MB less resident memory per Chromium, which a run over many environments feels.
+    "--single-process", "--no-zygote",
 )
 AUTOMATIC_FAVICON_FAILURE = re.compile(r"^\S+/favicon\.ico - Failed to load resource")
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
