@@ -44,11 +44,12 @@ test-unit:
 test-integration:
 	@$(PY) -m pytest -q tests/integration
 
-# The collection playbook solvereign.release_ops.verify against the reference stack, through molecule.
+# The collection playbooks against the reference stack, through molecule: verify (default), soak,
+# rollback (on the stack's dockerd) and hotfix; each scenario sets up and removes its own fixture.
 molecule: bootstrap
 	@$(STACK) start >/dev/null
-	@rc=0; cd extensions && $(VENV)/bin/molecule test || rc=$$?; \
-	  cd $(CURDIR) && $(STACK) stop; exit $$rc
+	@rc=0; cd extensions && $(VENV)/bin/molecule test --all || rc=$$?; \
+	  cd $(CURDIR) && $(PY) tests/stack/molecule_fixtures.py down all; $(STACK) stop; exit $$rc
 
 lint: bootstrap
 	@$(VENV)/bin/ansible-lint --profile production
