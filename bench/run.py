@@ -665,7 +665,8 @@ def report(options, figures):
         lines.append("| loopback (no proxy) | %d pairs | %s | %s | %s |"
                      % (len(loopback), _s(median_of(loopback, "shell")), _s(median_of(loopback, "verify")),
                         _x(median_ratio(loopback))))
-    lines += ["", "Every run, in order (seconds): through the proxy shell %s, verify %s%s." % (
+    lines += ["", "Every run, in order (seconds): %s shell %s, verify %s%s." % (
+        "through the proxy" if rtt else "pairs",
         ", ".join("%.2f" % r["shell"]["wall_s"] for r in proxied),
         ", ".join("%.2f" % r["verify"]["wall_s"] for r in proxied),
         "; loopback shell %s, verify %s" % (", ".join("%.2f" % r["shell"]["wall_s"] for r in loopback),
@@ -749,7 +750,8 @@ def reading(options, figures):
     rtt = options["rtt_ms"]
     out = []
     proxied, loopback = figures["pairs"], figures["loopback"]
-    for name, runs in (("through the proxy", proxied if rtt else []), ("on loopback", loopback)):
+    for name, runs in (("through the proxy" if rtt else "on loopback (BENCH_RTT_MS=0)", proxied),
+                       ("on loopback", loopback)):
         run = _median_run(runs, "verify")
         split = time_split(run) if run else None
         if not split:

@@ -190,3 +190,12 @@ def test_the_report_names_goals_not_met_and_disagreements():
     assert "verify under 8 s on loopback: **not met** (16.00 s)" in text
     assert "- healthy stack: 1 of 4 runs agree on every row" in text
     assert "  - 6.4: shell FAIL, checklist PASS" in text
+
+
+def test_without_the_proxy_the_pairs_are_reported_as_loopback():
+    options = dict(bench.settings(), rtt_ms=0.0, pairs=3, loopback_runs=0)
+    figures = dict(_figures(1.0, 15.0, 15.0), loopback=[])
+    text = bench.report(options, figures)
+    assert "| loopback (BENCH_RTT_MS=0) | 3 pairs | 1.00 s | 15.00 s | 15.00x |" in text
+    assert "- verify on loopback (BENCH_RTT_MS=0) (the median run, 15.00 s)" in text
+    assert "baseline at 0 ms" not in text and "network, verify" not in text
