@@ -36,6 +36,7 @@ Settings (environment):
   SOLVEREIGN_STACK_*    the stack's state dir and ports (tests/stack/README.md)
 """
 
+import configparser
 import datetime
 import json
 import os
@@ -518,6 +519,15 @@ def _version(cmd, pattern=r"(\d+(?:\.\d+)+\S*)"):
     return match.group(1) if match else (output.strip().splitlines() or ["?"])[0]
 
 
+def _forks():
+    """The forks verify runs with: ANSIBLE_FORKS, else ansible.cfg, else Ansible's default."""
+    if os.environ.get("ANSIBLE_FORKS"):
+        return os.environ["ANSIBLE_FORKS"]
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(os.path.join(ROOT, "ansible.cfg"))
+    return parser.get("defaults", "forks", fallback="5")
+
+
 def machine():
     memory = "?"
     try:
@@ -633,8 +643,8 @@ def report(options, figures):
                                ",".join(str(n) for n in options["fleet"]) or "0"), "",
              "## Machine", "",
              "%s cores (%s), %s memory, Linux %s; load average at the start %s (the machine is shared: "
-             "other runs may have competed for its two cores)."
-             % (m["cores"], m["cpu"], m["memory"], m["kernel"], m["load"]), "",
+             "other runs may have competed for its two cores), %s at the end."
+             % (m["cores"], m["cpu"], m["memory"], m["kernel"], m["load"], figures.get("load_end") or "?"), "",
              "| tool | version |", "|---|---|"]
     lines += ["| %s | %s |" % item for item in m["versions"]]
 
@@ -655,7 +665,8 @@ def report(options, figures):
         lines.append("| loopback (no proxy) | %d pairs | %s | %s | %s |"
                      % (len(loopback), _s(median_of(loopback, "shell")), _s(median_of(loopback, "verify")),
                         _x(median_ratio(loopback))))
-    lines += ["", "Every run, in order (seconds): through the proxy shell %s, verify %s%s." % (
+    lines += ["", "Every run, in order (seconds): %s shell %s, verify %s%s." % (
+        "through the proxy" if rtt else "pairs",
         ", ".join("%.2f" % r["shell"]["wall_s"] for r in proxied),
         ", ".join("%.2f" % r["verify"]["wall_s"] for r in proxied),
         "; loopback shell %s, verify %s" % (", ".join("%.2f" % r["shell"]["wall_s"] for r in loopback),
@@ -739,7 +750,8 @@ def reading(options, figures):
     rtt = options["rtt_ms"]
     out = []
     proxied, loopback = figures["pairs"], figures["loopback"]
-    for name, runs in (("through the proxy", proxied if rtt else []), ("on loopback", loopback)):
+    for name, runs in (("through the proxy" if rtt else "on loopback (BENCH_RTT_MS=0)", proxied),
+                       ("on loopback", loopback)):
         run = _median_run(runs, "verify")
         split = time_split(run) if run else None
         if not split:
@@ -748,8 +760,9 @@ def reading(options, figures):
         out.append("- verify %s (the median run, %.2f s): %.2f s before the first task (interpreter, imports, "
                    "inventory and collection loading), %.2f s inside %d tasks, %.2f s between tasks, %.2f s after "
                    "the last. By role or play: %s. The checks themselves (the rows' `duration_s`) account for "
-                   "%.2f s; the rest of the task time (%.0f ms per task on average) is Ansible's own work per task "
-                   "(templating, module transfer and start)."
+                   "%.2f s; the rest of the task time (%.0f ms per task on average) lies outside the rows' own "
+                   "measurement: Ansible's work per task (templating, module transfer and start) and the tasks "
+                   "that record no row (reading settings, writing the checklist and the evidence)."
                    % (name, run["wall_s"], split["startup_s"], split["tasks_s"], split["task_count"],
                       split["between_s"], split["end_s"], groups, split["checks_s"],
                       1000.0 * max(0.0, split["tasks_s"] - split["checks_s"]) / max(1, split["task_count"])))
@@ -777,8 +790,9 @@ def reading(options, figures):
         base, largest = fleet[0], fleet[-1]
         per_env = (largest["wall_s"] - base["wall_s"]) / max(1, largest["size"] - base["size"])
         out.append("- fleet: each environment beyond the first adds %.2f s (from %d to %d environments); Ansible "
-                   "runs at most `forks` hosts at a time and every task waits for its slowest host."
-                   % (per_env, base["size"], largest["size"]))
+                   "runs at most `forks` (%s) hosts at a time and every task waits for its slowest host, so the "
+                   "peak memory follows `forks` (one Chromium per host in 4.4), not the number of environments."
+                   % (per_env, base["size"], largest["size"], figures.get("forks") or "?"))
     return out or ["- no per-task timing was recorded"]
 
 
@@ -795,7 +809,7 @@ def main():
     work = tempfile.mkdtemp(prefix="solvereign-bench-")
     bench = Bench(options, work)
     figures = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"), "machine": machine(),
-               "pairs": [], "loopback": [], "fleet": [], "faulted": None, "soak": None}
+               "forks": _forks(), "pairs": [], "loopback": [], "fleet": [], "faulted": None, "soak": None}
     log("bench: work directory %s; round trip %g ms; %d pairs; loopback %d; fleet %s"
         % (work, options["rtt_ms"], options["pairs"], options["loopback_runs"],
            ",".join(map(str, options["fleet"])) or "none"))
@@ -852,6 +866,7 @@ def main():
         log("bench: retrospective soak (bench/soak.py)")
         import soak  # pylint: disable=import-outside-toplevel
         figures["soak"] = soak.measure(options["soak_rounds"], report=lambda text: log("  " + text))
+    figures["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     if figures["pairs"]:
         text = report(options, figures)
         with open(options["results"], "w") as handle:

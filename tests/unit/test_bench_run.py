@@ -139,3 +139,63 @@ def test_the_command_line_rejects_bad_settings_without_a_traceback():
                           timeout=60, check=False, env=dict(os.environ, BENCH_PAIRS="many"))
     assert proc.returncode == 2
     assert "bench: BENCH_PAIRS must be a number" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _verify_run(wall, rows, started=1000.0):
+    return {"wall_s": wall, "started": started, "rows": {"bench": rows}, "verdict": "PASS", "peak_rss": 2 ** 30,
+            "peak_pss": 2 ** 29, "peak_by_name": {"chromium": 2 ** 29}, "proxy": [
+                {"connections": 2, "bytes_up": 10, "bytes_down": 10, "turns": 4}] * 4,
+            "timing": {"playbook_start": started + 1.0, "playbook_end": started + wall - 0.1, "tasks": [
+                {"name": "database : Verify the tenant isolation (6.4)", "role": "database", "play": "p",
+                 "duration_s": wall / 2}]}}
+
+
+def _figures(shell_s, verify_s, loopback_verify_s, problems=()):
+    rows = {"6.4": _row("PASS", duration=1.5)}
+    pair = {"shell": {"wall_s": shell_s, "rows": {"6.4": "PASS"}, "proxy": [
+        {"connections": 1, "bytes_up": 1, "bytes_down": 1, "turns": 2}] * 4},
+        "verify": _verify_run(verify_s, rows), "disagreements": list(problems)}
+    loop = {"shell": {"wall_s": 0.5, "rows": {"6.4": "PASS"}, "proxy": None},
+            "verify": _verify_run(loopback_verify_s, rows), "disagreements": []}
+    fleet = [dict(_verify_run(10.0, rows), size=1, rows={"fleet01": rows}),
+             dict(_verify_run(25.0, rows), size=50,
+                  rows=dict(("fleet%02d" % n, rows) for n in range(1, 51)))]
+    return {"date": "2026-01-11 10:00", "forks": "10", "load_end": "1.00 1.00 1.00",
+            "machine": {"cores": 2, "cpu": "cpu", "memory": "24 GiB", "kernel": "6", "load": "0.5 0.5 0.5",
+                        "versions": [("curl", "7.88.1")]},
+            "pairs": [pair] * 3, "loopback": [loop], "shell_rows": ["6.4"], "fleet": fleet,
+            "faulted": {"faults": ["rls_disabled_plans"], "failing": ["6.4"], "disagreements": []},
+            "soak": [{"scenario": "healthy", "wall_s": 5.0, "soak_s": 0.2, "verdict": "PASS", "rounds": 3}]}
+
+
+def test_the_report_states_the_goals_and_the_figures(monkeypatch):
+    options = dict(bench.settings(), pairs=3, loopback_runs=1)
+    text = bench.report(options, _figures(shell_s=8.0, verify_s=6.0, loopback_verify_s=5.0))
+    assert "| 100 ms round trip (proxy) | 3 pairs | 8.00 s | 6.00 s | 0.75x |" in text
+    assert "verify at most 1.0x the shell baseline at 100 ms: met (0.75x)" in text
+    assert "verify under 8 s on loopback: met (5.00 s)" in text
+    assert "- healthy stack: 4 of 4 runs agree on every row" in text
+    assert "| 50 | 25.00 s | 2.50x | PASS | 1024 MB | 512 MB | chromium 512 MB | 0 |" in text
+    assert "wall(50) at most 3x wall(1): met; peak RSS under 2 GB: met" in text
+    assert "| healthy | 5.00 s | 0.20 s | PASS |" in text
+    assert "database 3.00 s (1 tasks)" in text and "account for 1.50 s" in text
+    # 1 connection (0.1 s) and 2 turns (0.1 s) to each of four services
+    assert "costs at least 0.80 s at 100 ms" in text
+
+
+def test_the_report_names_goals_not_met_and_disagreements():
+    options = dict(bench.settings(), pairs=3, loopback_runs=1)
+    text = bench.report(options, _figures(8.0, 40.0, 16.0, problems=["6.4: shell FAIL, checklist PASS"]))
+    assert "verify at most 1.0x the shell baseline at 100 ms: **not met** (5.00x)" in text
+    assert "verify under 8 s on loopback: **not met** (16.00 s)" in text
+    assert "- healthy stack: 1 of 4 runs agree on every row" in text
+    assert "  - 6.4: shell FAIL, checklist PASS" in text
+
+
+def test_without_the_proxy_the_pairs_are_reported_as_loopback():
+    options = dict(bench.settings(), rtt_ms=0.0, pairs=3, loopback_runs=0)
+    figures = dict(_figures(1.0, 15.0, 15.0), loopback=[])
+    text = bench.report(options, figures)
+    assert "| loopback (BENCH_RTT_MS=0) | 3 pairs | 1.00 s | 15.00 s | 15.00x |" in text
+    assert "- verify on loopback (BENCH_RTT_MS=0) (the median run, 15.00 s)" in text
+    assert "baseline at 0 ms" not in text and "network, verify" not in text
