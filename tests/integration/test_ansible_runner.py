@@ -155,7 +155,7 @@ def test_verify_through_ansible_runner_passes_with_its_checklist_and_set_stats(p
     assert stats["verify_environments"] == ["local"]
     assert stats["evidence_json"] == os.path.join(evidence, "evidence.json") and stats["evidence_secret_scan"] == "PASS"
     # secrets stay out of what AWX stores
-    secret = json.load(open(os.path.join(os.environ["SOLVEREIGN_STACK_DIR"], "env.json")))["login_password"]
+    secret = stack.env()["login_password"]
     events_text = open(os.path.join(job.dir, "stdout")).read() + json.dumps(job.events)
     assert secret and secret not in events_text
 
