@@ -68,8 +68,7 @@ def validate_plan(environment, plan):
             raise AnsibleActionFail("%s needs a 'name' unique in its environment, got %r" % (where, name))
         names.add(name)
         rows = entry.get("rows")
-        if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r and "title" in r
-                                                              for r in rows):
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r and "title" in r for r in rows):
             raise AnsibleActionFail("%s (%s) needs 'rows': a list of {id, title} (empty for a check that only "
                                     "feeds another one)" % (where, name))
         if not entry.get("skip") and not entry.get("error"):

@@ -337,8 +337,8 @@ class IsolationProbe(object):
                 pgsql.SQL("SELECT {index} AS probe, p.n, p.tenants FROM ({count}) p").format(
                     index=pgsql.Literal(index), count=self._count_statement(table, tenant))
                 for index, table in enumerate(tables))
-            label = "probing %d tables %s" % (len(tables), "without a tenant" if tenant is None
-                                               else "as tenant %s" % tenant)
+            label = "probing %d tables %s" % (
+                len(tables), "without a tenant" if tenant is None else "as tenant %s" % tenant)
             try:
                 results = dict((r["probe"], r) for r in self.db.query(union, {"tenant": tenant}, label=label))
             except PgError:

@@ -23,7 +23,7 @@ description:
     all environments. A module that fails or raises gives V(ERROR) rows saying why; the others go on.
   - A host whose C(solvereign_gate_reason) is set (production held back while an earlier environment
     fails) gets every planned row as V(SKIP) with that reason, and nothing of its plan runs.
-  - Record the rows with M(solvereign.release_ops.checklist_record) and O(checklist_record#module:checks).
+  - Record the rows with M(solvereign.release_ops.checklist_record) and O(solvereign.release_ops.checklist_record#module:checks).
   - This is an action plugin; run it once per play (C(run_once)).
 author:
   - SOLVEREIGN release engineering (@solvereign)
