@@ -45,8 +45,11 @@ class ActionModule(ActionBase):
         if not environment:
             raise AnsibleActionFail("no environment: set solvereign_environment or the environment option")
         if "checks" in args:
-            # What run_checks returned for every environment: this environment's rows and facts.
-            ran = ((args.get("checks") or {}).get("environments") or {}).get(environment) or {}
+            # What run_checks returned for this environment (its rows and facts), or for every
+            # environment (the whole registered result).
+            ran = args.get("checks") or {}
+            if "environments" in ran:
+                ran = ran["environments"].get(environment) or {}
             new_rows = list(ran.get("rows") or [])
             facts = dict(ran.get("facts") or {})
             facts[FACT] = list(recorded_rows(task_vars)) + new_rows

@@ -125,13 +125,13 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("unsupported option(s) %s" % ", ".join(sorted(unknown)))
         hosts = args.get("hosts") or task_vars.get("ansible_play_hosts") or []
         try:
-            max_workers = int(args.get("max_workers") or 16)
-        except (TypeError, ValueError):
-            raise AnsibleActionFail("max_workers must be a number, got %r" % args.get("max_workers"))
-        # How many checks of one module may run at once over all environments (Chromium is heavy).
-        limits = dict(ui_login_check=2)
-        limits.update(args.get("limits") or {})
-        self._slots = dict((name, threading.BoundedSemaphore(max(1, int(count)))) for name, count in limits.items())
+            max_workers = int(args.get("max_workers") or 48)
+            # How many checks of one module may run at once over all environments (Chromium is heavy).
+            limits = dict(ui_login_check=3)
+            limits.update(dict((str(name), int(count)) for name, count in (args.get("limits") or {}).items()))
+        except (TypeError, ValueError, AttributeError):
+            raise AnsibleActionFail("max_workers must be a number and limits a dict of numbers by module name, got "
+                                    "%r and %r" % (args.get("max_workers"), args.get("limits")))
 
         runs, leaders = self._environments(hosts, task_vars.get("hostvars") or {})
         started = time.monotonic()
@@ -139,11 +139,23 @@ class ActionModule(ActionBase):
         # a check that has not started: first what waits for nothing, in every environment, and so on.
         jobs = sorted(((run, entry) for run in runs for entry in run.plan),
                       key=lambda job: depth(job[1], job[0].plan))
+        # The checks of a limited module have workers of their own (as many as the limit), so the
+        # other checks never wait behind them; the rest share max_workers (they mostly wait on the network).
+        lanes = dict((name, count) for name, count in limits.items()
+                     if any(in_process.short_name(to_text(entry.get("module") or "")) == name for dummy, entry in jobs))
+        shared = len(jobs) - sum(1 for dummy, entry in jobs
+                                 if in_process.short_name(to_text(entry.get("module") or "")) in lanes)
+        pools = dict((name, ThreadPoolExecutor(max_workers=max(1, count))) for name, count in lanes.items())
+        pools[None] = ThreadPoolExecutor(max_workers=max(1, min(max_workers, shared or 1)))
         # Chromium sessions are reused by the UI checks of the run, and quit when it ends.
         with browser.pooled():
-            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(jobs) or 1))) as pool:
-                for job in jobs:
-                    pool.submit(self._run_entry, *job)
+            try:
+                for run, entry in jobs:
+                    lane = in_process.short_name(to_text(entry.get("module") or ""))
+                    pools[lane if lane in lanes else None].submit(self._run_entry, run, entry)
+            finally:
+                for pool in pools.values():
+                    pool.shutdown(wait=True)
         elapsed = time.monotonic() - started
 
         environments = {}
@@ -217,18 +229,6 @@ class ActionModule(ActionBase):
             put(arguments, path, need.get("default") if value is MISSING or value in (None, "") else value)
         module = to_text(entry["module"])
         started = time.monotonic()
-        with self._slot(in_process.short_name(module)):
-            result = in_process.run_module(module, arguments, check_mode=bool(self._task.check_mode))
+        result = in_process.run_module(module, arguments, check_mode=bool(self._task.check_mode))
         display.vvv("run_checks: %s %s in %.2fs" % (run.environment, entry["name"], time.monotonic() - started))
         return result
-
-    def _slot(self, short_name):
-        return self._slots.get(short_name) or _NoSlot()
-
-
-class _NoSlot(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -77,9 +77,10 @@ options:
     type: str
   checks:
     description:
-      - What M(solvereign.release_ops.run_checks) registered. The rows of this host's environment
-        are recorded, and the facts its plan exported (for example C(auth_smoke_session_fingerprints))
-        are set on this host.
+      - What M(solvereign.release_ops.run_checks) registered, or its part for this host's environment
+        (C(result.environments[solvereign_environment]), which templates faster over many environments).
+        The rows of this host's environment are recorded, and the facts its plan exported (for example
+        C(auth_smoke_session_fingerprints)) are set on this host.
     type: dict
   reset:
     description:

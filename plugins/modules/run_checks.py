@@ -23,7 +23,8 @@ description:
     all environments. A module that fails or raises gives V(ERROR) rows saying why; the others go on.
   - A host whose C(solvereign_gate_reason) is set (production held back while an earlier environment
     fails) gets every planned row as V(SKIP) with that reason, and nothing of its plan runs.
-  - Record the rows with M(solvereign.release_ops.checklist_record) and O(solvereign.release_ops.checklist_record#module:checks).
+  - Record the rows with M(solvereign.release_ops.checklist_record) and
+    O(solvereign.release_ops.checklist_record#module:checks).
   - This is an action plugin; run it once per play (C(run_once)).
 author:
   - SOLVEREIGN release engineering (@solvereign)
@@ -59,15 +60,18 @@ options:
     type: list
     elements: str
   max_workers:
-    description: How many checks run at the same time, over all environments.
+    description:
+      - How many checks run at the same time, over all environments (they mostly wait on the network),
+        besides those of the modules in O(limits).
     type: int
-    default: 16
+    default: 48
   limits:
     description:
-      - How many checks of one module may run at the same time, by module name. Chromium is heavy, so
-        the UI login smoke is bounded whatever the number of environments.
+      - How many checks of one module may run at the same time, by module name; they get workers of their
+        own, so the other checks never queue behind them. Chromium is heavy, so the UI login smoke is
+        bounded whatever the number of environments; its Chromium sessions are reused between checks.
     type: dict
-    default: {ui_login_check: 2}
+    default: {ui_login_check: 3}
 notes:
   - The modules that run this way are C(auth_smoke), C(container_logs_check), C(git_tag_check),
     C(http_check), C(pg_migrations_check), C(pg_settings_info), C(pg_tenant_isolation_check),
@@ -98,7 +102,7 @@ EXAMPLES = r"""
 
 - name: Record the rows of this host's environment
   solvereign.release_ops.checklist_record:
-    checks: "{{ verify_checks_run }}"
+    checks: "{{ verify_checks_run.environments[solvereign_environment] }}"
   when: solvereign_environment in verify_checks_run.environments
 """
 
