@@ -97,6 +97,12 @@ def depth(entry, plan, seen=()):
     return max([depth(by_name[n], plan, seen + (entry["name"],)) + 1 for n in waits_for(entry)] or [0])
 
 
+def lane_of(entry, limits):
+    """The module name of a check whose module is limited, else None (the shared workers)."""
+    short = in_process.short_name(to_text(entry.get("module") or ""))
+    return short if short in limits else None
+
+
 class EnvironmentRun(object):
     """The planned checks of one environment, each run as soon as the ones it waits for are done."""
 
@@ -141,18 +147,14 @@ class ActionModule(ActionBase):
                       key=lambda job: depth(job[1], job[0].plan))
         # The checks of a limited module have workers of their own (as many as the limit), so the
         # other checks never wait behind them; the rest share max_workers (they mostly wait on the network).
-        lanes = dict((name, count) for name, count in limits.items()
-                     if any(in_process.short_name(to_text(entry.get("module") or "")) == name for dummy, entry in jobs))
-        shared = len(jobs) - sum(1 for dummy, entry in jobs
-                                 if in_process.short_name(to_text(entry.get("module") or "")) in lanes)
-        pools = dict((name, ThreadPoolExecutor(max_workers=max(1, count))) for name, count in lanes.items())
-        pools[None] = ThreadPoolExecutor(max_workers=max(1, min(max_workers, shared or 1)))
+        lanes = [lane_of(entry, limits) for dummy, entry in jobs]
+        sizes = dict((lane, limits[lane] if lane else min(max_workers, lanes.count(None))) for lane in set(lanes))
+        pools = dict((lane, ThreadPoolExecutor(max_workers=max(1, size))) for lane, size in sizes.items())
         # Chromium sessions are reused by the UI checks of the run, and quit when it ends.
         with browser.pooled():
             try:
-                for run, entry in jobs:
-                    lane = in_process.short_name(to_text(entry.get("module") or ""))
-                    pools[lane if lane in lanes else None].submit(self._run_entry, run, entry)
+                for (run, entry), lane in zip(jobs, lanes):
+                    pools[lane].submit(self._run_entry, run, entry)
             finally:
                 for pool in pools.values():
                     pool.shutdown(wait=True)
