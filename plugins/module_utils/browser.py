@@ -24,6 +24,7 @@ SELENIUM_IMPORT_ERROR = None
 try:
     from selenium import webdriver
     from selenium.common.exceptions import (  # pylint: disable=unused-import
+        InvalidSessionIdException,
         JavascriptException,
         NoSuchElementException,
         StaleElementReferenceException,
@@ -43,6 +44,9 @@ except ImportError:
         pass
 
     class JavascriptException(WebDriverException):
+        pass
+
+    class InvalidSessionIdException(WebDriverException):
         pass
 
     class NoSuchElementException(WebDriverException):
@@ -231,6 +235,25 @@ def pooled():
     finally:
         _POOL.remove(pool)
         pool.close()
+
+
+LOST_BROWSER_MARKERS = ("invalid session id", "session deleted", "chrome not reachable", "disconnected:",
+                        "tab crashed", "page crash", "browser has closed the connection")
+
+
+def browser_lost(driver):
+    """Whether this Chromium is gone (crashed, or closed its connection to chromedriver): the answer
+    to a trivial script tells, not the page, so a page that merely failed is not taken for a crash."""
+    if driver is None:
+        return True
+    try:
+        driver.execute_script("return 1;")
+    except InvalidSessionIdException:
+        return True
+    except WebDriverException as exc:
+        text = (getattr(exc, "msg", None) or str(exc)).lower()
+        return any(marker in text for marker in LOST_BROWSER_MARKERS)
+    return False
 
 
 def load_failure(driver):

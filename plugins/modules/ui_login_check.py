@@ -189,6 +189,7 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils import brow
 from ansible_collections.solvereign.release_ops.plugins.module_utils.http_client import join_url
 from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import redact_text
 from ansible_collections.solvereign.release_ops.plugins.module_utils.result import (
+    ERROR,
     check_common_argument_spec,
     exit_with_row,
     new_row,
@@ -428,6 +429,51 @@ def check_user_name(row, session, p):
             row.fail("user name", "%s shows %r, expected %r" % (where, shown[:200], expected))
 
 
+def smoke_in_chromium(module, row, chromium, chromedriver, secrets):
+    """One attempt of the smoke in one Chromium: (the screenshot's path or None, whether Chromium
+    was lost on the way: it crashed or closed its connection, so the findings say nothing of the site)."""
+    p = module.params
+    screenshot = None
+    lost = False
+    try:
+        with br.Browser(chromium, chromedriver, p["timeout"]) as session:
+            run_smoke(module, row, session, secrets)
+            errors = []
+            try:
+                errors = [e for e in session.console_errors()
+                          if not any(s in e.get("message", "") for s in p["ignore_console"])]
+            except br.WebDriverException as exc:
+                row.error("console", "cannot read the browser console: %s" % br.short_error(exc))
+            else:
+                if errors:
+                    shown = "; ".join(" ".join(e.get("message", "").split())[:200] for e in errors[:3])
+                    row.fail("console", "%d console error(s): %s" % (len(errors), redact_text(shown, secrets)))
+                else:
+                    row.passed("console", "no console errors")
+            if p["evidence_dir"]:
+                try:
+                    png = session.driver.get_screenshot_as_png()
+                    if png:
+                        screenshot = write_evidence(p["evidence_dir"], p["screenshot_name"], png, mode="wb")
+                        row.passed("screenshot", "saved %s" % screenshot)
+                    else:
+                        row.warn("screenshot", "Chromium did not return a screenshot for %s" % p["screenshot_name"])
+                except (OSError, br.WebDriverException) as exc:
+                    row.warn("screenshot", "cannot save %s: %s" % (p["screenshot_name"], br.short_error(exc)))
+            lost = row.status == ERROR and br.browser_lost(session.driver)
+            if p["logout_path"] and not lost:
+                try:
+                    session.driver.execute_async_script(LOGOUT_SCRIPT, p["logout_path"])
+                except br.WebDriverException:
+                    pass
+    except br.WebDriverException as exc:
+        row.error("browser", "Chromium/chromedriver failed: %s" % redact_text(br.short_error(exc), secrets))
+        lost = True
+    except OSError as exc:
+        row.error("browser", "cannot start chromedriver %s: %s" % (chromedriver, exc))
+    return screenshot, lost
+
+
 def main(module_factory=AnsibleModule):
     argument_spec = check_common_argument_spec()
     argument_spec.update(
@@ -465,41 +511,18 @@ def main(module_factory=AnsibleModule):
         row.mark_skipped("UI login smoke not run: %s" % reason)
         exit_with_row(module, row, screenshot=None)
 
-    screenshot = None
-    try:
-        with br.Browser(chromium, chromedriver, p["timeout"]) as session:
-            run_smoke(module, row, session, secrets)
-            errors = []
-            try:
-                errors = [e for e in session.console_errors()
-                          if not any(s in e.get("message", "") for s in p["ignore_console"])]
-            except br.WebDriverException as exc:
-                row.error("console", "cannot read the browser console: %s" % br.short_error(exc))
-            else:
-                if errors:
-                    shown = "; ".join(" ".join(e.get("message", "").split())[:200] for e in errors[:3])
-                    row.fail("console", "%d console error(s): %s" % (len(errors), redact_text(shown, secrets)))
-                else:
-                    row.passed("console", "no console errors")
-            if p["evidence_dir"]:
-                try:
-                    png = session.driver.get_screenshot_as_png()
-                    if png:
-                        screenshot = write_evidence(p["evidence_dir"], p["screenshot_name"], png, mode="wb")
-                        row.passed("screenshot", "saved %s" % screenshot)
-                    else:
-                        row.warn("screenshot", "Chromium did not return a screenshot for %s" % p["screenshot_name"])
-                except (OSError, br.WebDriverException) as exc:
-                    row.warn("screenshot", "cannot save %s: %s" % (p["screenshot_name"], br.short_error(exc)))
-            if p["logout_path"]:
-                try:
-                    session.driver.execute_async_script(LOGOUT_SCRIPT, p["logout_path"])
-                except br.WebDriverException:
-                    pass
-    except br.WebDriverException as exc:
-        row.error("browser", "Chromium/chromedriver failed: %s" % redact_text(br.short_error(exc), secrets))
-    except OSError as exc:
-        row.error("browser", "cannot start chromedriver %s: %s" % (chromedriver, exc))
+    screenshot, lost = smoke_in_chromium(module, row, chromium, chromedriver, secrets)
+    if lost:
+        # A Chromium that crashes says nothing of the site: the smoke runs once more in a fresh one.
+        first = row.summary
+        row.findings = []
+        screenshot, lost = smoke_in_chromium(module, row, chromium, chromedriver, secrets)
+        if lost:
+            row.error("browser", "Chromium was lost twice in a row (first: %s); check the controller's memory "
+                      "and Chromium/chromedriver versions, then run the smoke again" % first)
+        else:
+            row.passed("browser", "a first Chromium was lost during the smoke (%s); this result is from a fresh "
+                       "Chromium" % first)
     exit_with_row(module, row, screenshot=screenshot)
 
 

@@ -178,3 +178,56 @@ def test_without_a_pool_every_session_is_a_new_chromium(server):
     assert not os.path.exists(profile)
     with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as second:
         assert second.driver.session_id != first_session
+
+
+def crashing_first_chromiums(monkeypatch, crashes):
+    """start_chromium whose first ``crashes`` Chromiums crash (CDP Browser.crash) right after starting."""
+    real_start = br.start_chromium
+    started = []
+
+    def start(chromium, chromedriver):
+        driver, profile = real_start(chromium, chromedriver)
+        started.append(driver.session_id)
+        if len(started) <= crashes:
+            try:
+                driver.execute_cdp_cmd("Browser.crash", {})
+            except br.WebDriverException:
+                pass
+        return driver, profile
+
+    monkeypatch.setattr(br, "start_chromium", start)
+    return started
+
+
+@needs_browser
+def test_a_chromium_that_crashes_is_replaced_once(server, monkeypatch):
+    """The browser's crash says nothing of the site: the smoke runs again in a fresh Chromium, and says so."""
+    accessible_site(server)
+    started = crashing_first_chromiums(monkeypatch, crashes=1)
+    result, dummy = run_module(ui_login_check.main, args(server.url, expected_name="Dana Dispatcher"), monkeypatch)
+    row = result["row"]
+    assert len(started) == 2
+    assert row["status"] == "PASS", row["findings"]
+    assert findings(row) == {"login page": "PASS", "redirect": "PASS", "user name": "PASS", "console": "PASS",
+                             "browser": "PASS"}
+    assert "a first Chromium was lost" in [f["message"] for f in row["findings"] if f["name"] == "browser"][0]
+
+
+@needs_browser
+def test_a_chromium_lost_twice_is_error_not_a_verdict_on_the_site(server, monkeypatch):
+    accessible_site(server)
+    started = crashing_first_chromiums(monkeypatch, crashes=2)
+    result, dummy = run_module(ui_login_check.main, args(server.url, expected_name="Dana Dispatcher"), monkeypatch)
+    row = result["row"]
+    assert len(started) == 2
+    assert row["status"] == "ERROR" and "Chromium was lost twice" in row["summary"]
+    assert "FAIL" not in findings(row).values()
+
+
+@needs_browser
+def test_a_site_that_fails_is_not_retried(server, monkeypatch):
+    """Only a lost browser earns a second attempt: a page that cannot load is the site's answer."""
+    started = crashing_first_chromiums(monkeypatch, crashes=0)
+    result, dummy = run_module(ui_login_check.main, args(server.url + "/nothing-here", timeout=3), monkeypatch)
+    assert len(started) == 1
+    assert result["row"]["status"] in ("FAIL", "ERROR") and "browser" not in findings(result["row"])
