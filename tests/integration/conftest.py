@@ -28,6 +28,17 @@ def stack():
     stackctl.stop()
 
 
+@pytest.fixture
+def fresh_metrics(stack):
+    """Prometheus on an empty TSDB, for a test that expects the healthy stack's 7.2 to pass: the
+    earlier tests' faults (a 503 /ready, 5xx bursts) would otherwise still weigh in its 5m rates."""
+    try:
+        stack.restart_prometheus()
+    except stackctl.StackError as exc:
+        pytest.fail("Prometheus did not restart: %s" % exc, pytrace=False)
+    return stack
+
+
 def assert_no_traceback(run):
     """No Python traceback in the run's output (a container's escaped log sample does not count)."""
     output = run.output.replace("Traceback (most recent call last):\\n", "")

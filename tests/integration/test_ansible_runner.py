@@ -138,7 +138,7 @@ def checklist_rows(job):
     return results[0]["item"]["rows"], results[0]
 
 
-def test_verify_through_ansible_runner_passes_with_its_checklist_and_set_stats(project, tmp_path, stack):
+def test_verify_through_ansible_runner_passes_with_its_checklist_and_set_stats(project, tmp_path, stack, fresh_metrics):
     job = run_job(project, tmp_path, "verify-healthy", "playbooks/verify.yml", "SOLVEREIGN verify", LOCAL_RELEASE)
     assert (job.rc, job.status, job.runner_rc) == (0, "successful", 0), job.stdout[-3000:]
     evidence = os.path.join(job.evidence_root, "local", "v3.7.0")

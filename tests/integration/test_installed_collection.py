@@ -193,7 +193,7 @@ def test_the_collection_list_names_only_the_installed_copy(installed, workdir, e
     assert listed[os.path.dirname(os.path.dirname(installed))][FQCN]["version"] == GALAXY["version"]
 
 
-def test_verify_from_the_installed_copy_passes_against_the_reference_stack(stack, installed, workdir, env):
+def test_verify_from_the_installed_copy_passes_against_the_reference_stack(fresh_metrics, installed, workdir, env):
     evidence = workdir / "evidence"
     operator = workdir / "operator"
     operator.mkdir()

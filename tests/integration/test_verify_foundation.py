@@ -10,7 +10,7 @@ from .conftest import assert_no_traceback, closed_port
 SECTIONS_1_2 = ["--tags", "fingerprint,health"]
 
 
-def test_healthy_stack_passes(stack, verify):
+def test_healthy_stack_passes(fresh_metrics, verify):
     run = verify()
     assert run.checklist is not None, run.output[-3000:]
     assert run.checklist["verdict"] == "PASS", json.dumps(run.checklist, indent=1)

@@ -787,6 +787,21 @@ def restart_api(faults=()):
     return status()
 
 
+def restart_prometheus():
+    """Restart Prometheus on an empty TSDB and wait until it scraped the API a few times.
+
+    Rates over the checks' window (5m) otherwise still see what earlier faults (a 503 /ready, a
+    5xx burst) left in the series."""
+    cfg = _config()
+    if not cfg["state"].exists():
+        raise StackError("no stack in %s (run: stackctl.py start)" % cfg["state"])
+    cfg["logs"].mkdir(exist_ok=True)
+    _stop_prometheus(cfg)
+    _start_prometheus(cfg)
+    _wait_for_scrapes(cfg)
+    return status()
+
+
 def rebuild_origin(faults=()):
     """Recreate the git origin with the given tag faults (the release commit stays the same)."""
     cfg = _config()
