@@ -553,7 +553,6 @@ def machine():
             ("psql", _version(["psql", "--version"])),
             ("git", _version(["git", "--version"])),
             ("chromium", _version(["chromium", "--version"])),
-            ("chromedriver", _version(["chromedriver", "--version"])),
             ("prometheus", _version(["prometheus", "--version"], r"version ([0-9.]+)")),
         ],
     }
@@ -709,7 +708,7 @@ def report(options, figures):
         lines += ["", "## Fleet", "",
                   "verify.yml once per size over an inventory of N environments (groups `fleet01`..., each one "
                   "local host and its own URL: the proxy on 127.0.1.<n> with %g ms round trip, all forwarding to "
-                  "the one stack). Peak RSS: the ansible-playbook process tree (forks, Chromium, chromedriver) "
+                  "the one stack). Peak RSS: the ansible-playbook process tree (forks, Chromium) "
                   "summed from /proc every %.1f s, where shared pages count once per process; PSS divides "
                   "them among the processes that share them." % (rtt, SAMPLE_INTERVAL),
                   "", "| environments | wall | wall(N)/wall(%d) | verdict | peak RSS | PSS at that peak | largest RSS "
@@ -789,10 +788,12 @@ def reading(options, figures):
     if len(fleet) > 1:
         base, largest = fleet[0], fleet[-1]
         per_env = (largest["wall_s"] - base["wall_s"]) / max(1, largest["size"] - base["size"])
-        out.append("- fleet: each environment beyond the first adds %.2f s (from %d to %d environments); Ansible "
-                   "runs at most `forks` (%s) hosts at a time and every task waits for its slowest host, so the "
-                   "peak memory follows `forks` (one Chromium per host in 4.4), not the number of environments."
-                   % (per_env, base["size"], largest["size"], figures.get("forks") or "?"))
+        out.append("- fleet: each environment beyond the first adds %.2f s (from %d to %d environments): every "
+                   "task of a play starts a worker process per host, one host after the other, in Ansible's main "
+                   "process (at most `forks`, %s, at a time), so the tasks that run per host cost each environment "
+                   "the same again; the checks of all environments run in one task, and 4.4's smokes share one "
+                   "Chromium (a renderer per smoke, six at a time), so memory does not follow the number of "
+                   "environments." % (per_env, base["size"], largest["size"], figures.get("forks") or "?"))
     return out or ["- no per-task timing was recorded"]
 
 

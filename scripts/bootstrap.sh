@@ -10,7 +10,7 @@ VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 
 # Debian packages the reference stack and the checks use.
-APT_PACKAGES=(git curl jq shellcheck postgresql-15 prometheus chromium chromium-driver fonts-dejavu-core docker.io docker-compose busybox-static)
+APT_PACKAGES=(git curl jq shellcheck postgresql-15 prometheus chromium fonts-dejavu-core docker.io docker-compose busybox-static)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

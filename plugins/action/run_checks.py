@@ -132,8 +132,9 @@ class ActionModule(ActionBase):
         hosts = args.get("hosts") or task_vars.get("ansible_play_hosts") or []
         try:
             max_workers = int(args.get("max_workers") or 48)
-            # How many checks of one module may run at once over all environments (Chromium is heavy).
-            limits = dict(ui_login_check=3)
+            # How many checks of one module may run at once over all environments: the UI smokes
+            # share one Chromium, a renderer each.
+            limits = dict(ui_login_check=6)
             limits.update(dict((str(name), int(count)) for name, count in (args.get("limits") or {}).items()))
         except (TypeError, ValueError, AttributeError):
             raise AnsibleActionFail("max_workers must be a number and limits a dict of numbers by module name, got "
@@ -150,7 +151,7 @@ class ActionModule(ActionBase):
         lanes = [lane_of(entry, limits) for dummy, entry in jobs]
         sizes = dict((lane, limits[lane] if lane else min(max_workers, lanes.count(None))) for lane in set(lanes))
         pools = dict((lane, ThreadPoolExecutor(max_workers=max(1, size))) for lane, size in sizes.items())
-        # Chromium sessions are reused by the UI checks of the run, and quit when it ends.
+        # The UI checks of the run share one Chromium, closed when the run ends.
         with browser.pooled():
             try:
                 for (run, entry), lane in zip(jobs, lanes):

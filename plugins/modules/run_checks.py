@@ -68,10 +68,11 @@ options:
   limits:
     description:
       - How many checks of one module may run at the same time, by module name; they get workers of their
-        own, so the other checks never queue behind them. Chromium is heavy, so the UI login smoke is
-        bounded whatever the number of environments; its Chromium sessions are reused between checks.
+        own, so the other checks never queue behind them. The UI login smokes of all environments share
+        one Chromium, each in a browser context of its own (a renderer, about 30 MB of its own), so they
+        are bounded whatever the number of environments.
     type: dict
-    default: {ui_login_check: 3}
+    default: {ui_login_check: 6}
 notes:
   - The modules that run this way are C(auth_smoke), C(container_logs_check), C(git_tag_check),
     C(http_check), C(pg_migrations_check), C(pg_settings_info), C(pg_tenant_isolation_check),

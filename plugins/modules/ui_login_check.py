@@ -16,10 +16,12 @@ description:
   - Opens the login page in headless Chromium, signs in, and checks that the browser lands on the
     dashboard, that the header shows the user's name and that the browser console logged no errors.
     Saves a screenshot (C(login_smoke.png)) in O(evidence_dir).
-  - Uses Selenium with the given Chromium and chromedriver executables, so nothing is downloaded; each
-    run gets a fresh temporary profile that is removed afterwards.
-  - Without Selenium, Chromium or chromedriver on the controller the row is V(SKIP) with the reason,
-    never V(PASS).
+  - Drives the given Chromium executable over the DevTools protocol (a pipe, no port, no chromedriver),
+    so nothing is downloaded. Each smoke runs in a browser context of its own (own cookies, storage and
+    cache, gone when it ends) in a temporary profile that is removed afterwards. Run by
+    M(solvereign.release_ops.run_checks), the smokes of all environments share one Chromium, a
+    renderer per smoke.
+  - Without Chromium on the controller the row is V(SKIP) with the reason, never V(PASS).
   - A page that cannot be loaded, or a login that neither redirects nor shows an error within O(timeout),
     is V(ERROR).
 author:
@@ -121,7 +123,9 @@ options:
     type: path
     default: /usr/bin/chromium
   chromedriver_path:
-    description: chromedriver executable; empty to look in the usual places.
+    description:
+      - Not used any more (Chromium is driven directly over the DevTools protocol); accepted so that
+        playbooks that set it keep working.
     type: path
     default: /usr/bin/chromedriver
   timeout:
@@ -136,8 +140,7 @@ options:
     type: str
     default: login_smoke.png
 requirements:
-  - selenium (optional; without it the row is SKIP)
-  - Chromium and chromedriver (Debian packages chromium, chromium-driver)
+  - Chromium (Debian package chromium); without it the row is SKIP
 """
 
 EXAMPLES = r"""
@@ -429,14 +432,14 @@ def check_user_name(row, session, p):
             row.fail("user name", "%s shows %r, expected %r" % (where, shown[:200], expected))
 
 
-def smoke_in_chromium(module, row, chromium, chromedriver, secrets):
+def smoke_in_chromium(module, row, chromium, secrets):
     """One attempt of the smoke in one Chromium: (the screenshot's path or None, whether Chromium
     was lost on the way: it crashed or closed its connection, so the findings say nothing of the site)."""
     p = module.params
     screenshot = None
     lost = False
     try:
-        with br.Browser(chromium, chromedriver, p["timeout"]) as session:
+        with br.Browser(chromium, p["timeout"]) as session:
             run_smoke(module, row, session, secrets)
             errors = []
             try:
@@ -467,10 +470,10 @@ def smoke_in_chromium(module, row, chromium, chromedriver, secrets):
                 except br.WebDriverException:
                     pass
     except br.WebDriverException as exc:
-        row.error("browser", "Chromium/chromedriver failed: %s" % redact_text(br.short_error(exc), secrets))
+        row.error("browser", "Chromium failed: %s" % redact_text(br.short_error(exc), secrets))
         lost = True
     except OSError as exc:
-        row.error("browser", "cannot start chromedriver %s: %s" % (chromedriver, exc))
+        row.error("browser", "cannot start Chromium %s: %s" % (chromium, exc))
     return screenshot, lost
 
 
@@ -506,20 +509,20 @@ def main(module_factory=AnsibleModule):
     if not p["password"]:
         row.error("login", "no password for %s: set %s in the inventory (vault)" % (p["email"], p["password_variable"]))
         exit_with_row(module, row, screenshot=None)
-    reason, chromium, chromedriver = br.unavailable_reason(p["chromium_path"], p["chromedriver_path"])
+    reason, chromium = br.unavailable_reason(p["chromium_path"])
     if reason:
         row.mark_skipped("UI login smoke not run: %s" % reason)
         exit_with_row(module, row, screenshot=None)
 
-    screenshot, lost = smoke_in_chromium(module, row, chromium, chromedriver, secrets)
+    screenshot, lost = smoke_in_chromium(module, row, chromium, secrets)
     if lost:
         # A Chromium that crashes says nothing of the site: the smoke runs once more in a fresh one.
         first = row.summary
         row.findings = []
-        screenshot, lost = smoke_in_chromium(module, row, chromium, chromedriver, secrets)
+        screenshot, lost = smoke_in_chromium(module, row, chromium, secrets)
         if lost:
             row.error("browser", "Chromium was lost twice in a row (first: %s); check the controller's memory "
-                      "and Chromium/chromedriver versions, then run the smoke again" % first)
+                      "and its Chromium version, then run the smoke again" % first)
         else:
             row.passed("browser", "a first Chromium was lost during the smoke (%s); this result is from a fresh "
                        "Chromium" % first)

@@ -118,10 +118,10 @@ def test_verify_leaves_a_complete_verifiable_signed_pack(healthy, signing_key, t
 
 
 def test_report_in_headless_chromium(healthy, tmp_path):
-    reason, chromium, driver = browser.unavailable_reason(None, None)
+    reason, chromium = browser.unavailable_reason(None)
     assert reason is None, reason
     pack = healthy.evidence_dir
-    with browser.Browser(chromium, driver, 30) as session:
+    with browser.Browser(chromium, 30) as session:
         session.driver.get("file://" + os.path.join(pack, "report.html"))
         rows = session.driver.execute_script(
             "return Array.from(document.querySelectorAll('#checklist tr.check')).map(r => ["
@@ -133,9 +133,11 @@ def test_report_in_headless_chromium(healthy, tmp_path):
         images = session.driver.execute_script(
             "return Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0]);")
         signoff = session.driver.execute_script("return document.getElementById('signoff').innerText;")
-        session.driver.set_window_size(1280, 3200)
+        session.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                       {"width": 1280, "height": 3200, "deviceScaleFactor": 1, "mobile": False})
         shot = str(tmp_path / "report.png")
-        session.driver.save_screenshot(shot)
+        with open(shot, "wb") as handle:
+            handle.write(session.driver.get_screenshot_as_png())
         errors = session.console_errors()
     assert errors == []
     assert os.path.getsize(shot) > 10000

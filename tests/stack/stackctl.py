@@ -668,6 +668,21 @@ def _wait_for_scrapes(cfg, scrapes=3, timeout=30.0):
                      % (scrapes, timeout, _log_hint(cfg["logs"] / "prometheus.log")))
 
 
+def _wait_for_query(cfg, query, timeout, what):
+    """Poll Prometheus (bounded) until ``query`` returns a sample."""
+    url = "http://127.0.0.1:%d/api/v1/query?%s" % (cfg["prom_port"], urllib.parse.urlencode({"query": query}))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if json.load(answer)["data"]["result"]:
+                    return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(1.0)
+    raise StackError("waited %.0f s for %s (%s); %s" % (timeout, what, query, _log_hint(cfg["logs"] / "prometheus.log")))
+
+
 # ---------------------------------------------------------------------------
 # Sentry web API stand-in (Sentry itself cannot run here)
 # ---------------------------------------------------------------------------
@@ -787,11 +802,14 @@ def restart_api(faults=()):
     return status()
 
 
-def restart_prometheus():
-    """Restart Prometheus on an empty TSDB and wait until it scraped the API a few times.
+def restart_prometheus(min_request_rate=0.3, window="5m", timeout=120.0):
+    """Restart Prometheus on an empty TSDB and wait until the API's request rate over ``window``
+    reaches ``min_request_rate``.
 
     Rates over the checks' window (5m) otherwise still see what earlier faults (a 503 /ready, a
-    5xx burst) left in the series."""
+    5xx burst) left in the series. On a new TSDB ``rate(...[5m])`` divides the few seconds of
+    samples by the whole window, so it starts near zero and climbs: 7.2's minimum traffic (0.1
+    req/s) is only met once enough of the API's background traffic has been scraped."""
     cfg = _config()
     if not cfg["state"].exists():
         raise StackError("no stack in %s (run: stackctl.py start)" % cfg["state"])
@@ -799,6 +817,8 @@ def restart_prometheus():
     _stop_prometheus(cfg)
     _start_prometheus(cfg)
     _wait_for_scrapes(cfg)
+    query = 'sum(rate(http_requests_total{job="solvereign-api"}[%s])) >= %s' % (window, min_request_rate)
+    _wait_for_query(cfg, query, timeout, "the API's request rate over %s to reach %s req/s" % (window, min_request_rate))
     return status()
 
 

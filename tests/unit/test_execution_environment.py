@@ -17,11 +17,11 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 # Optional at run time, used by the checks: 4.4, 5.2's signed probes, the evidence pictures, the soak charts.
-OPTIONAL = ("selenium", "cryptography", "pillow", "matplotlib")
+OPTIONAL = ("cryptography", "pillow", "matplotlib")
 # Executables the modules and roles call, by the package that brings them on each platform.
 SYSTEM = {"git": ("git", "git"), "ssh-keygen": ("openssh-client", "openssh-clients"),
           "psql": ("postgresql-client", "postgresql"), "chromium": ("chromium", "chromium"),
-          "chromedriver": ("chromium-driver", "chromedriver"), "docker": ("docker.io", "docker-ce-cli"),
+          "docker": ("docker.io", "docker-ce-cli"),
           "compose": ("docker-compose", "docker-compose-plugin"), "fonts": ("fonts-dejavu-core", "dejavu-sans-fonts")}
 
 
@@ -147,7 +147,7 @@ def test_a_definition_that_drops_a_dependency_is_caught(context, tmp_path):
     data["dependencies"]["python"] = [line for line in data["dependencies"]["python"] if "jmespath" not in line]
     (definition / "execution-environment.yml").write_text(yaml.safe_dump(data))
     text = (definition / "bindep.txt").read_text()
-    (definition / "bindep.txt").write_text(text.replace("chromedriver [platform:rpm epel]\n", ""))
+    (definition / "bindep.txt").write_text(text.replace("chromium [platform:rpm epel]\n", ""))
     problems = context_problems(build(definition, tmp_path / "context"))
     assert problems == ["python: jmespath>=1.0,<2 is not in _build/requirements.txt",
-                        "system: chromedriver (chromedriver) is not in bindep.txt for rpm"]
+                        "system: chromium (chromium) is not in bindep.txt for rpm"]

@@ -19,12 +19,12 @@ def args(base_url, **extra):
     return out
 
 
-def test_missing_driver_is_skip_with_reason(monkeypatch, tmp_path):
-    result, failed = run_module(ui_login_check.main,
-                                args("http://127.0.0.1:9", chromedriver_path=str(tmp_path / "nodriver")), monkeypatch)
+def test_chromedriver_is_not_needed(monkeypatch, tmp_path, closed_port):
+    """Chromium is driven over the DevTools protocol: a chromedriver_path that does not exist changes nothing."""
+    result, failed = run_module(ui_login_check.main, args("http://127.0.0.1:%d" % closed_port, timeout=5,
+                                                          chromedriver_path=str(tmp_path / "nodriver")), monkeypatch)
     assert not failed
-    assert result["row"]["status"] == "SKIP"
-    assert "no chromedriver" in result["row"]["summary"] and "nodriver" in result["row"]["summary"]
+    assert result["row"]["status"] == "ERROR" and "cannot load" in result["row"]["summary"]
 
 
 def test_missing_browser_is_skip_with_reason(monkeypatch, tmp_path):
@@ -33,18 +33,12 @@ def test_missing_browser_is_skip_with_reason(monkeypatch, tmp_path):
     assert result["row"]["status"] == "SKIP" and "no Chromium" in result["row"]["summary"]
 
 
-def test_missing_selenium_is_skip_with_reason(monkeypatch):
-    monkeypatch.setattr(br, "webdriver", None)
-    result, dummy = run_module(ui_login_check.main, args("http://127.0.0.1:9"), monkeypatch)
-    assert result["row"]["status"] == "SKIP" and "selenium is not installed" in result["row"]["summary"]
-
-
 def browser_available():
-    return br.unavailable_reason("/usr/bin/chromium", "/usr/bin/chromedriver")[0] is None
+    return br.unavailable_reason("/usr/bin/chromium")[0] is None
 
 
 needs_browser = pytest.mark.skipif(not browser_available() and os.environ.get("CI") != "true",
-                                   reason="no selenium/Chromium/chromedriver on this machine")
+                                   reason="no Chromium on this machine")
 
 
 def test_missing_password_is_error(monkeypatch):
@@ -151,51 +145,49 @@ READ_TRACES = ("return [document.cookie, localStorage.getItem('pool_probe'), "
 
 @needs_browser
 def test_a_pooled_chromium_keeps_nothing_of_the_check_before(server):
-    """Inside a pool the second session is the first one's Chromium, without its cookies or storage."""
+    """Inside a pool the second page is in the first one's Chromium, without its cookies or storage."""
     server.routes["/set"] = Route(200, STORAGE_PAGE, content_type="text/html")
     server.routes["/read"] = Route(200, READ_PAGE, content_type="text/html")
     with br.pooled():
-        with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as first:
+        with br.Browser("/usr/bin/chromium", 15) as first:
             first.driver.get(server.url + "/set")
             assert first.driver.execute_script(READ_TRACES) == ["pool_probe=left-behind", "left-behind", "left-behind"]
             first.driver.execute_script("console.error('from the first check')")
-            first_session = first.driver.session_id
-        with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as second:
-            assert second.driver.session_id == first_session
+            first_chromium = first.driver.browser.pid
+        with br.Browser("/usr/bin/chromium", 15) as second:
+            assert second.driver.browser.pid == first_chromium
             second.driver.get(server.url + "/read")
             assert second.driver.execute_script(READ_TRACES) == ["", None, None]
             assert second.console_errors() == []
-        profile = second.profile
-    assert second.driver is None and profile is None
+            chromium = second.driver.browser
+    assert second.driver is None and not chromium.alive and not os.path.exists(chromium.profile)
 
 
 @needs_browser
 def test_without_a_pool_every_session_is_a_new_chromium(server):
     server.routes["/read"] = Route(200, READ_PAGE, content_type="text/html")
-    with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as first:
-        first_session = first.driver.session_id
-        profile = first.profile
-    assert not os.path.exists(profile)
-    with br.Browser("/usr/bin/chromium", "/usr/bin/chromedriver", 15) as second:
-        assert second.driver.session_id != first_session
+    with br.Browser("/usr/bin/chromium", 15) as first:
+        first_chromium = first.driver.browser
+    assert not first_chromium.alive and not os.path.exists(first_chromium.profile)
+    with br.Browser("/usr/bin/chromium", 15) as second:
+        assert second.driver.browser.pid != first_chromium.pid
 
 
 def crashing_first_chromiums(monkeypatch, crashes):
-    """start_chromium whose first ``crashes`` Chromiums crash (CDP Browser.crash) right after starting."""
-    real_start = br.start_chromium
+    """Chromiums of which the first ``crashes`` crash (CDP Browser.crash) right after starting."""
     started = []
 
-    def start(chromium, chromedriver):
-        driver, profile = real_start(chromium, chromedriver)
-        started.append(driver.session_id)
-        if len(started) <= crashes:
-            try:
-                driver.execute_cdp_cmd("Browser.crash", {})
-            except br.WebDriverException:
-                pass
-        return driver, profile
+    class CrashingChromium(br.cdp.Chromium):
+        def __init__(self, *args, **kwargs):
+            super(CrashingChromium, self).__init__(*args, **kwargs)
+            started.append(self.pid)
+            if len(started) <= crashes:
+                try:
+                    self.send("Browser.crash", timeout=5)
+                except br.WebDriverException:
+                    pass
 
-    monkeypatch.setattr(br, "start_chromium", start)
+    monkeypatch.setattr(br.cdp, "Chromium", CrashingChromium)
     return started
 
 
