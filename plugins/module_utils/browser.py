@@ -156,8 +156,9 @@ LOST_BROWSER_MARKERS = ("invalid session id", "session deleted", "chrome not rea
 
 
 def browser_lost(driver):
-    """Whether this Chromium is gone (crashed, or closed its connection to chromedriver): the answer
-    to a trivial script tells, not the page, so a page that merely failed is not taken for a crash."""
+    """Whether this page's Chromium is gone (the tab or the browser crashed, or closed its DevTools
+    pipe): the answer to a trivial script tells, not the page, so a page that merely failed is not
+    taken for a crash."""
     if driver is None:
         return True
     try:
