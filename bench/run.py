@@ -620,6 +620,19 @@ def time_split(run):
     }
 
 
+def fleet_split(run):
+    """Of one fleet run: the tasks every host ran (count, seconds) and the slowest tasks run once."""
+    timing = run.get("timing")
+    if not timing or not timing.get("tasks"):
+        return None
+    tasks = timing["tasks"]
+    per_host = [t for t in tasks if t.get("results", 0) > 1]
+    once = sorted((t for t in tasks if t.get("results", 0) <= 1), key=lambda t: -t["duration_s"])
+    heaviest = sorted(per_host, key=lambda t: -t["duration_s"])[:4]
+    return {"per_host_count": len(per_host), "per_host_s": sum(t["duration_s"] for t in per_host),
+            "once_s": sum(t["duration_s"] for t in once), "once_slowest": once[:3], "per_host_heaviest": heaviest}
+
+
 def network_floor(stats, rtt_ms):
     """Seconds a client waits on the network if it talks to the services one at a time."""
     if not stats:
@@ -794,6 +807,15 @@ def reading(options, figures):
                    "the same again; the checks of all environments run in one task, and 4.4's smokes share one "
                    "Chromium (a renderer per smoke, six at a time), so memory does not follow the number of "
                    "environments." % (per_env, base["size"], largest["size"], figures.get("forks") or "?"))
+        split = fleet_split(largest)
+        if split:
+            out.append("  At %d environments (%.2f s): %d tasks ran on every host, %.2f s in all (%.0f ms per host and "
+                       "task; heaviest: %s); the tasks run once took %.2f s (slowest: %s)."
+                       % (largest["size"], largest["wall_s"], split["per_host_count"], split["per_host_s"],
+                          1000.0 * split["per_host_s"] / max(1, split["per_host_count"] * largest["size"]),
+                          "; ".join("%s %.2f s" % (t["name"], t["duration_s"]) for t in split["per_host_heaviest"]),
+                          split["once_s"],
+                          "; ".join("%s %.2f s" % (t["name"], t["duration_s"]) for t in split["once_slowest"])))
     return out or ["- no per-task timing was recorded"]
 
 

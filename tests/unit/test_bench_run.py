@@ -199,3 +199,24 @@ def test_without_the_proxy_the_pairs_are_reported_as_loopback():
     assert "| loopback (BENCH_RTT_MS=0) | 3 pairs | 1.00 s | 15.00 s | 15.00x |" in text
     assert "- verify on loopback (BENCH_RTT_MS=0) (the median run, 15.00 s)" in text
     assert "baseline at 0 ms" not in text and "network, verify" not in text
+
+
+def test_the_fleet_reading_splits_the_tasks_every_host_ran_from_those_run_once():
+    options = dict(bench.settings(), pairs=3, loopback_runs=1)
+    figures = _figures(8.0, 6.0, 5.0)
+    largest = figures["fleet"][-1]
+    largest["timing"]["tasks"] = [
+        {"name": "health : Plan the health probes (2.1)", "role": "health", "play": "p", "duration_s": 0.5,
+         "results": 50},
+        {"name": "database : Plan the database checks", "role": "database", "play": "p", "duration_s": 2.0,
+         "results": 50},
+        {"name": "Run the planned checks of every environment at once", "play": "p", "duration_s": 12.0,
+         "results": 1},
+        {"name": "checklist : Write checklist.json", "role": "checklist", "play": "p", "duration_s": 1.0,
+         "results": 1},
+    ]
+    text = bench.report(options, figures)
+    assert ("At 50 environments (25.00 s): 2 tasks ran on every host, 2.50 s in all (25 ms per host and task; "
+            "heaviest: database : Plan the database checks 2.00 s; health : Plan the health probes (2.1) 0.50 s); "
+            "the tasks run once took 13.00 s (slowest: Run the planned checks of every environment at once 12.00 s; "
+            "checklist : Write checklist.json 1.00 s).") in text
