@@ -792,10 +792,6 @@ class Page(object):
         """Whether the page's tab crashed or was detached, or the whole Chromium is gone."""
         return self._lost is not None or self.browser._gone is not None
 
-    @property
-    def closed(self):
-        return self._quit
-
     def _check(self):
         if self._lost is not None:
             raise InvalidSessionIdException(self._lost)
@@ -828,9 +824,6 @@ class Page(object):
 
     def set_script_timeout(self, seconds):
         self.script_timeout = float(seconds)
-
-    def implicitly_wait(self, seconds):
-        """Accepted for compatibility; nothing here looks for elements implicitly."""
 
     def get(self, url):
         """Load ``url`` and wait for its load event (at most the page-load timeout). A network error
@@ -1015,19 +1008,6 @@ class Element(object):
 
     def _script(self, script, *args):
         return self.page.execute_script(script, self, *args)
-
-    @property
-    def tag_name(self):
-        return (self._script("return arguments[0].tagName;") or "").lower()
-
-    @property
-    def text(self):
-        return self._script("return arguments[0].innerText || arguments[0].textContent || '';")
-
-    def get_attribute(self, name):
-        return self._script("var e = arguments[0], n = arguments[1];"
-                            "return n in e && typeof e[n] !== 'function' && typeof e[n] !== 'object' ? e[n]"
-                            " : e.getAttribute(n);", name)
 
     def send_keys(self, *value):
         """Focus the element and type ``value`` key by key, as a user's keyboard would."""

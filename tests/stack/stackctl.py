@@ -653,22 +653,11 @@ def _start_prometheus(cfg):
 
 def _wait_for_scrapes(cfg, scrapes=3, timeout=30.0):
     """Rates need several scrapes: wait (bounded) until Prometheus has scraped the API enough."""
-    query = 'count_over_time(up{job="solvereign-api"}[1m]) >= %d' % scrapes
-    url = "http://127.0.0.1:%d/api/v1/query?%s" % (cfg["prom_port"], urllib.parse.urlencode({"query": query}))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if json.load(answer)["data"]["result"]:
-                    return
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-    raise StackError("Prometheus did not scrape the API %d times within %.0f s; %s"
-                     % (scrapes, timeout, _log_hint(cfg["logs"] / "prometheus.log")))
+    _wait_for_query(cfg, 'count_over_time(up{job="solvereign-api"}[1m]) >= %d' % scrapes, timeout,
+                    "Prometheus to scrape the API %d times" % scrapes)
 
 
-def _wait_for_query(cfg, query, timeout, what):
+def _wait_for_query(cfg, query, timeout, what, interval=0.5):
     """Poll Prometheus (bounded) until ``query`` returns a sample."""
     url = "http://127.0.0.1:%d/api/v1/query?%s" % (cfg["prom_port"], urllib.parse.urlencode({"query": query}))
     deadline = time.monotonic() + timeout
@@ -679,7 +668,7 @@ def _wait_for_query(cfg, query, timeout, what):
                     return
         except (OSError, ValueError, KeyError):
             pass
-        time.sleep(1.0)
+        time.sleep(interval)
     raise StackError("waited %.0f s for %s (%s); %s" % (timeout, what, query, _log_hint(cfg["logs"] / "prometheus.log")))
 
 
