@@ -23,6 +23,7 @@ from ansible_collections.solvereign.release_ops.plugins.filter.checklist import 
 )
 from ansible_collections.solvereign.release_ops.plugins.module_utils import browser, in_process
 from ansible_collections.solvereign.release_ops.plugins.module_utils.redact import redact_text
+from ansible_collections.solvereign.release_ops.plugins.plugin_utils import section_plans
 
 display = Display()
 
@@ -120,7 +121,7 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _supports_check_mode = True
 
-    _VALID_ARGS = frozenset(("hosts", "max_workers", "limits"))
+    _VALID_ARGS = frozenset(("hosts", "max_workers", "limits", "sections"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -140,7 +141,19 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("max_workers must be a number and limits a dict of numbers by module name, got "
                                     "%r and %r" % (args.get("max_workers"), args.get("limits")))
 
-        runs, leaders = self._environments(hosts, task_vars.get("hostvars") or {})
+        sections = args.get("sections") or []
+        if not isinstance(sections, list):
+            raise AnsibleActionFail("sections must be a list of role names or {role, tags}, got %r" % (sections,))
+        planner = None
+        if sections:
+            roles = section_plans.selected_sections(section_plans.load_sections(self._loader, sections), task_vars)
+            play = getattr(getattr(self._task, "_parent", None), "_play", None)
+            planner = section_plans.EnvironmentPlanner(self._templar, self._loader, roles, task_vars.get("hostvars"),
+                                                       play_vars=play.get_vars() if play is not None else None)
+        planning = time.monotonic()
+        # The templating of every environment's plan reuses what it compiled for the first one.
+        with section_plans.templates_compiled_once():
+            runs, leaders, host_tasks = self._environments(hosts, task_vars.get("hostvars") or {}, planner)
         started = time.monotonic()
         # Every check is queued after the ones it waits for, so a waiting worker never holds up
         # a check that has not started: first what waits for nothing, in every environment, and so on.
@@ -175,26 +188,40 @@ class ActionModule(ActionBase):
             for row in info["rows"]:
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
         result.update(changed=False, environments=environments, counts=counts, elapsed_s=round(elapsed, 3),
+                      host_tasks=host_tasks, planned_s=round(started - planning, 3),
                       msg="%d checks of %d environment(s) in %.1fs: %s" % (
                           len(jobs), len(runs), elapsed,
                           ", ".join("%s %d" % (k, v) for k, v in sorted(counts.items())) or "no rows"))
         return result
 
     # ------------------------------------------------------------------------------------
-    def _environments(self, hosts, hostvars):
-        """One run per environment: the plan of its first host in the play that has one."""
-        runs, leaders = [], {}
+    def _environments(self, hosts, hostvars, planner=None):
+        """One run per environment: the plan of its first host in the play (the planned sections, then
+        the host's own plan fact); and by section role, the task files its hosts must still run."""
+        runs, leaders, host_tasks, hosts_of = [], {}, {}, {}
         for host in hosts:
             hvars = hostvars.get(host) or {}
             environment = hvars.get("solvereign_environment")
-            plan = hvars.get(PLAN_FACT)
-            if not environment or environment in leaders or plan is None:
+            if not environment:
                 continue
-            plan = list(plan)
+            environment = to_text(environment)
+            hosts_of.setdefault(environment, []).append(host)
+            if environment in leaders:
+                continue
+            own_plan = hvars.get(PLAN_FACT)
+            if planner is None and own_plan is None:
+                continue
+            plan, files = planner.plan(host, environment) if planner is not None else ([], {})
+            plan = list(plan) + list(own_plan or [])
             validate_plan(environment, plan)
             leaders[environment] = host
-            runs.append(EnvironmentRun(to_text(environment), plan, to_text(hvars.get("solvereign_gate_reason") or "")))
-        return runs, leaders
+            for role, names in files.items():
+                for name in names:
+                    host_tasks.setdefault(role, {}).setdefault(to_text(name), []).append(environment)
+            runs.append(EnvironmentRun(environment, plan, to_text(hvars.get("solvereign_gate_reason") or "")))
+        host_tasks = dict((role, dict((name, [h for env in envs for h in hosts_of[env]]) for name, envs in files.items()))
+                          for role, files in host_tasks.items())
+        return runs, leaders, host_tasks
 
     def _run_entry(self, run, entry):
         name = entry["name"]

@@ -15,6 +15,8 @@ version_added: 0.1.0
 description:
   - Runs the checks that the section roles planned in the host fact C(solvereign_check_plan), for
     every environment of the play in one task, and returns each environment's checklist rows.
+  - With O(sections) it plans them itself, in the same task, instead of every host running each
+    section role (a task per host and role, which a fleet of environments feels).
   - The plan of an environment is taken from its first host in O(hosts) that has one; its other hosts
     (docker hosts of the same environment) do not run it again.
   - Each check is one of the collection's check modules, run inside the controller's process with the
@@ -59,6 +61,21 @@ options:
         the environment's hosts from the result, C({fact: {path: result.path, default: value}})."
     type: list
     elements: str
+  sections:
+    description:
+      - Section roles of this collection whose checks this task plans for every environment of the play,
+        each a role name (V(solvereign.release_ops.health) or V(health)) or C({role, tags}).
+      - For the first host of each environment, the role's planned checks (its role var
+        C(_<role>_planned_checks)) are templated with that host's variables, the role's defaults and vars
+        and the extra vars, with the precedence a play listing the roles gives them, after the role's
+        C(meta/argument_specs.yml) validated them as the role's own validation task would. An environment
+        whose variables fail that validation or cannot be templated gets the section's rows as V(ERROR),
+        saying why; the other sections and environments go on.
+      - A section whose C(tags) the run does not select (C(--tags), C(--skip-tags)) is left out.
+      - The plan of a host (C(solvereign_check_plan)) runs after the planned sections.
+    type: list
+    elements: raw
+    default: []
   max_workers:
     description:
       - How many checks run at the same time, over all environments (they mostly wait on the network),
@@ -101,6 +118,15 @@ EXAMPLES = r"""
   run_once: true
   register: verify_checks_run
 
+# Or let the task plan the sections itself, for every environment of the play:
+- name: Plan and run sections 2 and 3 of every environment
+  solvereign.release_ops.run_checks:
+    sections:
+      - {role: solvereign.release_ops.health, tags: [health]}
+      - {role: solvereign.release_ops.security_headers, tags: [headers]}
+  run_once: true
+  register: verify_checks_run
+
 - name: Record the rows of this host's environment
   solvereign.release_ops.checklist_record:
     checks: "{{ verify_checks_run.environments[solvereign_environment] }}"
@@ -126,4 +152,15 @@ elapsed_s:
   description: Wall time of all the checks, in seconds.
   returned: always
   type: float
+planned_s:
+  description: Seconds spent planning the O(sections) of every environment, before the checks ran.
+  returned: always
+  type: float
+host_tasks:
+  description:
+    - By section role and task file, the hosts that must still run that file of the role themselves,
+      e.g. C(observability)'s C(logs) (7.3) on docker hosts that are not the controller.
+  returned: always
+  type: dict
+  sample: {observability: {logs: [staging-docker-1, staging-docker-2]}}
 """

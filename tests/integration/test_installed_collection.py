@@ -209,7 +209,10 @@ def test_verify_from_the_installed_copy_passes_against_the_reference_stack(fresh
     # The playbook and every role's tasks came from the installed copy, nothing from the checkout.
     task_paths = re.findall(r"^task path: (\S+?):\d+$", proc.stdout, re.M)
     assert task_paths and all(p.startswith(installed + os.sep) for p in task_paths), sorted(set(task_paths))[:10]
-    assert any("/roles/health/" in p for p in task_paths)
+    # Roles that run tasks (preflight) and the play whose one task plans every section from the
+    # section roles' files next to its action plugin, both of the installed copy.
+    assert any("/roles/preflight/" in p for p in task_paths)
+    assert any(p.endswith("/playbooks/verify_environment.yml") for p in task_paths)
     # The only paths of the checkout in the output are its venv's (the Python that runs ansible).
     mentioned = set(re.findall(re.escape(ROOT) + r"[^\s'\",)]*", proc.output))
     assert [p for p in mentioned if not p.startswith(os.path.join(ROOT, ".venv"))] == []
