@@ -132,7 +132,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("unsupported option(s) %s" % ", ".join(sorted(unknown)))
         hosts = args.get("hosts") or task_vars.get("ansible_play_hosts") or []
         try:
-            max_workers = int(args.get("max_workers") or 48)
+            max_workers = int(args.get("max_workers") or 128)
             # How many checks of one module may run at once over all environments: the UI smokes
             # share one Chromium, a renderer each.
             limits = dict(ui_login_check=6)

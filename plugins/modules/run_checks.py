@@ -80,8 +80,9 @@ options:
     description:
       - How many checks run at the same time, over all environments (they mostly wait on the network),
         besides those of the modules in O(limits).
+      - Each PostgreSQL check holds one connection of its environment's database while it runs.
     type: int
-    default: 48
+    default: 128
   limits:
     description:
       - How many checks of one module may run at the same time, by module name; they get workers of their
