@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 
 from ansible.errors import AnsibleError, AnsibleUndefinedVariable
@@ -19,7 +20,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _supports_check_mode = True
-    _VALID_ARGS = frozenset(("names", "hint"))
+    _VALID_ARGS = frozenset(("names", "hint", "formats"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -28,7 +29,11 @@ class ActionModule(ActionBase):
         hint = self._task.args.get("hint") or ""
         if isinstance(names, str):
             names = [names]
-        missing, empty, unresolved = [], [], []
+        formats = self._task.args.get("formats") or {}
+        if not isinstance(formats, dict) or not all(isinstance(f, dict) and f.get("pattern") for f in formats.values()):
+            raise AnsibleError("formats must map variable names to {pattern, problem}, got %r" % (formats,))
+        missing, empty, unresolved, malformed = [], [], [], []
+        values = {}
         for name in names:
             if name not in task_vars:
                 missing.append(name)
@@ -47,6 +52,19 @@ class ActionModule(ActionBase):
                 continue
             if value is None or (isinstance(value, str) and not value.strip()):
                 empty.append(name)
+            else:
+                values[name] = value
+        for name, spec in formats.items():
+            if name not in values:
+                continue
+            text = str(values[name])
+            try:
+                matched = re.search(spec["pattern"], text)
+            except re.error as exc:
+                raise AnsibleError("formats: the pattern of %s is not a regular expression: %s" % (name, exc))
+            if not matched:
+                problem = spec.get("problem") or "does not match %s" % spec["pattern"]
+                malformed.append("%s %s %s" % (name, json.dumps(text), problem))
         problems = []
         if missing:
             problems.append("missing: %s" % ", ".join(missing))
@@ -54,7 +72,12 @@ class ActionModule(ActionBase):
             problems.append("empty: %s" % ", ".join(empty))
         if unresolved:
             problems.append("undefined: %s" % "; ".join(unresolved))
-        result.update(changed=False, missing=missing, empty=empty, unresolved=unresolved)
+        result.update(changed=False, missing=missing, empty=empty, unresolved=unresolved, malformed=malformed)
+        if malformed and not problems:
+            result.update(failed=True, msg="; ".join(malformed))
+            return result
+        if malformed:
+            problems.append("malformed: %s" % "; ".join(malformed))
         if problems:
             result["failed"] = True
             result["msg"] = "Required variable(s) %s.%s" % (" / ".join(problems), (" " + hint) if hint else "")

@@ -45,6 +45,14 @@ options:
   hint:
     description: Text appended to the failure message, for example where to set the variables.
     type: str
+  formats:
+    description:
+      - By variable name, the form its value must have, C({pattern, problem}); checked for the variables
+        of O(names) that are set and usable. C(pattern) is a Python regular expression searched
+        in the value (as the C(ansible.builtin.regex) test does); C(problem) ends the message
+        C(<name> "<value>" <problem>).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -52,6 +60,14 @@ EXAMPLES = r"""
   solvereign.release_ops.required_vars:
     names: [solvereign_environment, solvereign_url, solvereign_release_version]
     hint: Set them in group_vars/<environment>.yml of the inventory.
+
+- name: The same, and the commit must be a commit hash
+  solvereign.release_ops.required_vars:
+    names: [solvereign_environment, solvereign_release_commit]
+    formats:
+      solvereign_release_commit:
+        pattern: '^[0-9a-fA-F]{4,40}$'
+        problem: must be 4 to 40 hex digits
 """
 
 RETURN = r"""
@@ -67,6 +83,11 @@ empty:
   elements: str
 unresolved:
   description: Names that cannot be evaluated, each with the reason.
+  returned: always
+  type: list
+  elements: str
+malformed:
+  description: For each value that does not have its form (O(formats)), the variable, its value and the problem.
   returned: always
   type: list
   elements: str
