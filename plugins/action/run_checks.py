@@ -150,29 +150,36 @@ class ActionModule(ActionBase):
             play = getattr(getattr(self._task, "_parent", None), "_play", None)
             planner = section_plans.EnvironmentPlanner(self._templar, self._loader, roles, task_vars.get("hostvars"),
                                                        play_vars=play.get_vars() if play is not None else None)
-        planning = time.monotonic()
-        # The templating of every environment's plan reuses what it compiled for the first one.
-        with section_plans.templates_compiled_once():
-            runs, leaders, host_tasks = self._environments(hosts, task_vars.get("hostvars") or {}, planner)
         started = time.monotonic()
-        # Every check is queued after the ones it waits for, so a waiting worker never holds up
-        # a check that has not started: first what waits for nothing, in every environment, and so on.
-        jobs = sorted(((run, entry) for run in runs for entry in run.plan),
-                      key=lambda job: depth(job[1], job[0].plan))
-        # The checks of a limited module have workers of their own (as many as the limit), so the
-        # other checks never wait behind them; the rest share max_workers (they mostly wait on the network).
-        lanes = [lane_of(entry, limits) for dummy, entry in jobs]
-        sizes = dict((lane, limits[lane] if lane else min(max_workers, lanes.count(None))) for lane in set(lanes))
-        pools = dict((lane, ThreadPoolExecutor(max_workers=max(1, size))) for lane, size in sizes.items())
+        runs, leaders, roles_by_environment, hosts_of = [], {}, {}, {}
+        pools = {}
+        jobs = 0
         # The UI checks of the run share one Chromium, closed when the run ends.
         with browser.pooled():
             try:
-                for (run, entry), lane in zip(jobs, lanes):
-                    pools[lane].submit(self._run_entry, run, entry)
+                # Each environment's checks start as soon as it is planned, while the next one is planned.
+                # The templating of every environment's plan reuses what it compiled for the first one.
+                with section_plans.templates_compiled_once():
+                    for run in self._environments(hosts, task_vars.get("hostvars") or {}, planner, leaders,
+                                                  roles_by_environment, hosts_of):
+                        runs.append(run)
+                        # A check is queued after the ones it waits for, so a waiting worker never holds up
+                        # a check that has not started. The checks of a limited module have workers of their
+                        # own (as many as the limit), so the other checks never wait behind them; the rest
+                        # share max_workers (they mostly wait on the network).
+                        for entry in sorted(run.plan, key=lambda item, plan=run.plan: depth(item, plan)):
+                            lane = lane_of(entry, limits)
+                            if lane not in pools:
+                                pools[lane] = ThreadPoolExecutor(max_workers=max(1, limits[lane] if lane else max_workers))
+                            pools[lane].submit(self._run_entry, run, entry)
+                            jobs += 1
+                planned = time.monotonic()
             finally:
                 for pool in pools.values():
                     pool.shutdown(wait=True)
         elapsed = time.monotonic() - started
+        host_tasks = dict((role, dict((name, [h for env in envs for h in hosts_of[env]]) for name, envs in files.items()))
+                          for role, files in roles_by_environment.items())
 
         environments = {}
         for run in runs:
@@ -188,17 +195,18 @@ class ActionModule(ActionBase):
             for row in info["rows"]:
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
         result.update(changed=False, environments=environments, counts=counts, elapsed_s=round(elapsed, 3),
-                      host_tasks=host_tasks, planned_s=round(started - planning, 3),
+                      host_tasks=host_tasks, planned_s=round(planned - started, 3),
                       msg="%d checks of %d environment(s) in %.1fs: %s" % (
-                          len(jobs), len(runs), elapsed,
+                          jobs, len(runs), elapsed,
                           ", ".join("%s %d" % (k, v) for k, v in sorted(counts.items())) or "no rows"))
         return result
 
     # ------------------------------------------------------------------------------------
-    def _environments(self, hosts, hostvars, planner=None):
-        """One run per environment: the plan of its first host in the play (the planned sections, then
-        the host's own plan fact); and by section role, the task files its hosts must still run."""
-        runs, leaders, host_tasks, hosts_of = [], {}, {}, {}
+    def _environments(self, hosts, hostvars, planner, leaders, host_tasks, hosts_of):
+        """One run per environment, yielded as soon as it is planned: the plan of its first host in the
+        play (the planned sections, then the host's own plan fact). Fills ``leaders`` (the host of each
+        environment), ``hosts_of`` (its hosts) and ``host_tasks`` (by section role and task file, the
+        environments whose hosts must still run it)."""
         for host in hosts:
             hvars = hostvars.get(host) or {}
             environment = hvars.get("solvereign_environment")
@@ -218,10 +226,7 @@ class ActionModule(ActionBase):
             for role, names in files.items():
                 for name in names:
                     host_tasks.setdefault(role, {}).setdefault(to_text(name), []).append(environment)
-            runs.append(EnvironmentRun(environment, plan, to_text(hvars.get("solvereign_gate_reason") or "")))
-        host_tasks = dict((role, dict((name, [h for env in envs for h in hosts_of[env]]) for name, envs in files.items()))
-                          for role, files in host_tasks.items())
-        return runs, leaders, host_tasks
+            yield EnvironmentRun(environment, plan, to_text(hvars.get("solvereign_gate_reason") or ""))
 
     def _run_entry(self, run, entry):
         name = entry["name"]
