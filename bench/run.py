@@ -42,6 +42,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -184,6 +185,21 @@ def tree_pss(pids):
     return total
 
 
+def machine_busy_s():
+    """CPU seconds every core of the machine spent busy since boot (/proc/stat), or None."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, dummy_idle, dummy_iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return float(user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(usage):
+    return usage.ru_utime + usage.ru_stime
+
+
 def _last_task(path):
     try:
         with open(path, "rb") as handle:
@@ -199,6 +215,10 @@ def _last_task(path):
 def run_measured(cmd, env, log_path, timeout, label=None):
     """Run cmd (output to log_path); wall time, exit code, peak RSS of its tree, progress for label."""
     result = {"peak_rss": 0, "peak_by_name": {}, "peak_pss": 0}
+    # CPU: the machine's, the tree's (its processes are reaped by the time it ends, so their time is
+    # in this process's children) and this process's own (the latency proxy's threads).
+    busy_before, children_before = machine_busy_s(), _cpu_s(resource.getrusage(resource.RUSAGE_CHILDREN))
+    own_before = _cpu_s(resource.getrusage(resource.RUSAGE_SELF))
     with open(log_path, "wb") as output:
         started_wall = time.time()
         started = time.monotonic()
@@ -227,6 +247,11 @@ def run_measured(cmd, env, log_path, timeout, label=None):
                 log("    %s: %4.0f s, %s" % (label, now - started, _last_task(log_path) or "starting"))
                 next_progress = now + PROGRESS_INTERVAL
         result.update(wall_s=time.monotonic() - started, rc=proc.returncode, started=started_wall, log=log_path)
+    busy_after = machine_busy_s()
+    result.update(cpu_tree_s=_cpu_s(resource.getrusage(resource.RUSAGE_CHILDREN)) - children_before,
+                  cpu_bench_s=_cpu_s(resource.getrusage(resource.RUSAGE_SELF)) - own_before,
+                  cpu_machine_s=(busy_after - busy_before) if busy_before is not None and busy_after is not None
+                  else None, cores=os.cpu_count() or 1)
     return result
 
 
@@ -816,7 +841,26 @@ def reading(options, figures):
                           "; ".join("%s %.2f s" % (t["name"], t["duration_s"]) for t in split["per_host_heaviest"]),
                           split["once_s"],
                           "; ".join("%s %.2f s" % (t["name"], t["duration_s"]) for t in split["once_slowest"])))
+        cpu = cpu_split(largest)
+        if cpu:
+            out.append("  CPU at %d environments: the machine was busy %.1f s of the %.1f s its %d cores had in the "
+                       "run (%.0f %%): verify's process tree (Ansible, its workers, the checks and Chromium) %.1f s, "
+                       "the bench's latency proxy %.1f s, everything else (the reference stack that stands in for "
+                       "all %d environments: the API stand-in, PostgreSQL, Prometheus, Docker) %.1f s."
+                       % (largest["size"], cpu["machine_s"], cpu["capacity_s"], cpu["cores"], cpu["busy_pct"],
+                          cpu["tree_s"], cpu["bench_s"], largest["size"], cpu["rest_s"]))
     return out or ["- no per-task timing was recorded"]
+
+
+def cpu_split(run):
+    """Of one measured run: CPU seconds of the machine, the verify tree, the bench (proxy), the rest."""
+    if run.get("cpu_machine_s") is None or run.get("cpu_tree_s") is None:
+        return None
+    capacity = run["wall_s"] * run.get("cores", 1)
+    return {"machine_s": run["cpu_machine_s"], "capacity_s": capacity, "cores": run.get("cores", 1),
+            "busy_pct": 100.0 * run["cpu_machine_s"] / capacity if capacity else 0.0,
+            "tree_s": run["cpu_tree_s"], "bench_s": run.get("cpu_bench_s", 0.0),
+            "rest_s": max(0.0, run["cpu_machine_s"] - run["cpu_tree_s"] - run.get("cpu_bench_s", 0.0))}
 
 
 # ------------------------------------------------------------------------------------------

@@ -220,3 +220,27 @@ def test_the_fleet_reading_splits_the_tasks_every_host_ran_from_those_run_once()
             "heaviest: database : Plan the database checks 2.00 s; health : Plan the health probes (2.1) 0.50 s); "
             "the tasks run once took 13.00 s (slowest: Run the planned checks of every environment at once 12.00 s; "
             "checklist : Write checklist.json 1.00 s).") in text
+
+
+def test_the_fleet_reading_splits_the_machine_cpu_between_verify_the_proxy_and_the_stack():
+    options = dict(bench.settings(), pairs=3, loopback_runs=1)
+    figures = _figures(8.0, 6.0, 5.0)
+    largest = figures["fleet"][-1]
+    largest["timing"]["tasks"] = [{"name": "Run the checks", "play": "p", "duration_s": 12.0, "results": 1}]
+    largest.update(cpu_machine_s=40.0, cpu_tree_s=25.0, cpu_bench_s=3.0, cores=2)
+    text = bench.report(options, figures)
+    assert ("CPU at 50 environments: the machine was busy 40.0 s of the 50.0 s its 2 cores had in the run (80 %): "
+            "verify's process tree (Ansible, its workers, the checks and Chromium) 25.0 s, the bench's latency proxy "
+            "3.0 s, everything else") in text
+    assert "Docker) 12.0 s." in text
+    # A run without the readings (an older result) has no CPU line, and no error.
+    del largest["cpu_machine_s"]
+    assert "CPU at 50" not in bench.report(options, figures)
+
+
+def test_a_measured_run_counts_the_cpu_of_its_process_tree(tmp_path):
+    busy = [sys.executable, "-c", "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"]
+    result = bench.run_measured(busy, dict(os.environ), str(tmp_path / "busy.log"), timeout=60)
+    assert result["rc"] == 0
+    assert result["cpu_tree_s"] >= 0.3
+    assert result["cpu_machine_s"] is None or result["cpu_machine_s"] >= 0.25
