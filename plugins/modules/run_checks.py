@@ -95,7 +95,10 @@ notes:
   - The modules that run this way are C(auth_smoke), C(container_logs_check), C(git_tag_check),
     C(http_check), C(pg_migrations_check), C(pg_settings_info), C(pg_tenant_isolation_check),
     C(pg_verify_function_check), C(prometheus_check), C(security_headers_check), C(sentry_check),
-    C(ui_login_check) and C(webhook_check). A plan naming any other module is refused before anything runs.
+    C(ui_login_check) and C(webhook_check).
+  - Each environment's checks start as soon as it is planned. A plan naming any other module, or malformed
+    otherwise, fails the task when its environment is planned; the checks of the environments planned
+    before it finish first.
 seealso:
   - module: solvereign.release_ops.checklist_record
 """
