@@ -801,21 +801,9 @@ class Page(object):
             raise InvalidSessionIdException("invalid session id: the page was quit")
 
     def _command(self, method, params=None, timeout=COMMAND_TIMEOUT, timeout_message=None):
-        self._check()
-        started = self.browser._start(method, params, self.session_id)
-        if self._lost is not None:
-            self.browser._fail_session(self.session_id, InvalidSessionIdException(self._lost))
-        try:
-            return self.browser._finish(started, timeout, timeout_message)
-        except TimeoutException:
-            self._check()
-            raise
-        except InvalidSessionIdException as exc:
-            if self.browser._gone is None:
-                self._set_lost(exc.msg)  # Chromium no longer knows the page's session
-            raise
+        return self._commands([(method, params)], timeout, timeout_message)[0]
 
-    def _commands(self, commands, timeout=COMMAND_TIMEOUT):
+    def _commands(self, commands, timeout=COMMAND_TIMEOUT, timeout_message=None):
         """Several commands sent at once and their results, in order: Chromium handles the commands of a
         session in the order they come, so typing a word costs one round trip to it, not one per key
         (which, with Chromium busy, is what made a smoke slow)."""
@@ -824,13 +812,13 @@ class Page(object):
         if self._lost is not None:
             self.browser._fail_session(self.session_id, InvalidSessionIdException(self._lost))
         try:
-            return [self.browser._finish(call, timeout) for call in started]
+            return [self.browser._finish(call, timeout, timeout_message) for call in started]
         except TimeoutException:
             self._check()
             raise
         except InvalidSessionIdException as exc:
             if self.browser._gone is None:
-                self._set_lost(exc.msg)
+                self._set_lost(exc.msg)  # Chromium no longer knows the page's session
             raise
 
     def execute_cdp_cmd(self, method, params=None):

@@ -157,7 +157,8 @@ elapsed_s:
   returned: always
   type: float
 planned_s:
-  description: Seconds spent planning the O(sections) of every environment, before the checks ran.
+  description: Seconds from the start of the task until every environment was planned (the checks of the
+    environments planned first run meanwhile).
   returned: always
   type: float
 host_tasks:

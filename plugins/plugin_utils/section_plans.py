@@ -6,7 +6,7 @@
 A section role (health, database, ...) keeps the checks it plans in its role vars, as
 ``_<role>_planned_checks``; run on a host, its one task adds them to the host fact
 ``solvereign_check_plan``. Every task costs Ansible a worker and a variable computation per host,
-so for a fleet of environments :func:`plan_environments` does the same work in the task that runs
+so for a fleet of environments :class:`EnvironmentPlanner` does the same work in the task that runs
 the checks: for the first host of each environment it templates the role's planned checks with that
 host's variables, the role's defaults and vars (with the precedence a play that lists the roles gives
 them: defaults < inventory and facts < play vars < role vars < extra vars), and validates the
@@ -199,11 +199,10 @@ class EnvironmentPlanner(object):
         templar = self.templar.copy_with_new_env(available_variables=variables)
         checks, host_tasks = [], {}
         for role in self.roles:
-            problem = self._validate(templar, variables, role)
-            if not problem:
-                # The role's variables, templated once for its validation, are what its checks see:
-                # the checks then do not template them again at every reference.
-                variables.update(self._validated)
+            problem, validated = self._validate(templar, variables, role)
+            # The role's variables, templated once for its validation, are what its checks see:
+            # the checks then do not template them again at every reference.
+            variables.update(validated)
             planned = None
             if not problem:
                 try:
@@ -224,20 +223,19 @@ class EnvironmentPlanner(object):
         return checks, host_tasks
 
     def _validate(self, templar, variables, role):
-        """The role's argument spec over its variables, as its validation task would check them."""
-        self._validated = {}
+        """The role's argument spec over its variables, as its validation task would check them: (the
+        problem, empty when there is none; the role's variables templated, empty when they are not usable)."""
         if not role.options:
-            return ""
+            return "", {}
         try:
             provided = templar.template(dict((name, variables[name]) for name in role.options if name in variables))
         except AnsibleError as exc:
-            return "its variables could not be evaluated: %s" % _one_line(exc)
-        self._validated = provided
+            return "its variables could not be evaluated: %s" % _one_line(exc), {}
         result = role.validator.validate(provided, validate_role_argument_spec=True)
         if result.error_messages:
             return "its variables do not match meta/argument_specs.yml: %s" % _one_line(
-                "; ".join(result.error_messages))
-        return ""
+                "; ".join(result.error_messages)), {}
+        return "", provided
 
     def _error_entry(self, templar, variables, role, environment, problem):
         try:

@@ -657,7 +657,7 @@ def _wait_for_scrapes(cfg, scrapes=3, timeout=30.0):
                     "Prometheus to scrape the API %d times" % scrapes)
 
 
-def _wait_for_query(cfg, query, timeout, what, interval=0.5):
+def _wait_for_query(cfg, query, timeout, what):
     """Poll Prometheus (bounded) until ``query`` returns a sample."""
     url = "http://127.0.0.1:%d/api/v1/query?%s" % (cfg["prom_port"], urllib.parse.urlencode({"query": query}))
     deadline = time.monotonic() + timeout
@@ -668,7 +668,7 @@ def _wait_for_query(cfg, query, timeout, what, interval=0.5):
                     return
         except (OSError, ValueError, KeyError):
             pass
-        time.sleep(interval)
+        time.sleep(0.5)
     raise StackError("waited %.0f s for %s (%s); %s" % (timeout, what, query, _log_hint(cfg["logs"] / "prometheus.log")))
 
 

@@ -1,12 +1,35 @@
 """Helpers for running modules in-process and a real local HTTP server for them to probe."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run_local_playbook(tmp_path, hosts, playbook, extra_vars=None, args=()):
+    """Run ``playbook`` (YAML text) with this checkout's ansible.cfg over ``hosts`` ({name: vars}, each
+    a local connection); ``out_dir`` (tmp_path) is an extra var. The finished process."""
+    inventory = {"all": {"hosts": dict((name, dict(spec, ansible_connection="local",
+                                                   ansible_python_interpreter=sys.executable))
+                                       for name, spec in hosts.items())}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    (tmp_path / "play.yml").write_text(playbook)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    extra = dict(extra_vars or {}, out_dir=str(tmp_path))
+    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                           str(tmp_path / "inventory.json"), str(tmp_path / "play.yml"), "-e", json.dumps(extra)]
+                          + list(args), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, check=False)
 
 
 class ModuleExit(Exception):

@@ -1,11 +1,9 @@
 """required_vars: every unusable or malformed variable named in one failure."""
 
 import json
-import os
-import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from .conftest import run_local_playbook
+
 PLAYBOOK = """
 - name: Check the variables
   hosts: all
@@ -29,17 +27,7 @@ PLAYBOOK = """
 
 
 def check(tmp_path, hosts):
-    inventory = {"all": {"hosts": dict((name, dict(spec, ansible_connection="local",
-                                                   ansible_python_interpreter=sys.executable))
-                                       for name, spec in hosts.items())}}
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                           str(tmp_path / "inventory.json"), str(tmp_path / "play.yml"),
-                           "-e", json.dumps({"out_dir": str(tmp_path)})], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    proc = run_local_playbook(tmp_path, hosts, PLAYBOOK)
     assert proc.returncode == 0, proc.stdout
     return dict((name, json.loads((tmp_path / ("%s.json" % name)).read_text())) for name in hosts)
 

@@ -1,13 +1,9 @@
 """run_checks: the planned checks of several environments in one task, rows back to each host."""
 
 import json
-import os
-import subprocess
-import sys
 
-from .conftest import Route
+from .conftest import Route, run_local_playbook
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = """
 - name: Plan and run
   hosts: all
@@ -43,17 +39,7 @@ def probe(name, base_url, path, rows, **extra):
 
 
 def run_playbook(tmp_path, hosts):
-    inventory = {"all": {"hosts": dict((name, dict(spec, ansible_connection="local",
-                                                   ansible_python_interpreter=sys.executable))
-                                       for name, spec in hosts.items())}}
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                           str(tmp_path / "inventory.json"), str(tmp_path / "play.yml"),
-                           "-e", json.dumps({"out_dir": str(tmp_path)})],
-                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    proc = run_local_playbook(tmp_path, hosts, PLAYBOOK)
     kept = {}
     for name in hosts:
         path = tmp_path / ("%s.json" % name)

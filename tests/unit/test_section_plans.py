@@ -1,17 +1,13 @@
 """run_checks' sections: the section roles' checks planned on the controller for every environment."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from ansible_collections.solvereign.release_ops.plugins.plugin_utils.section_plans import role_short_name, tags_selected
 
-from .conftest import Route
+from .conftest import Route, run_local_playbook
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = """
 - name: Plan and run the health section for every environment
   hosts: all
@@ -63,18 +59,7 @@ def run_sections(tmp_path, environments, sections, args=(), extra_vars=None):
         hosts["%s-1" % environment] = dict(variables, solvereign_environment=environment)
         # A second host of the same environment: its environment is planned once, from its first host.
         hosts["%s-2" % environment] = dict(variables, solvereign_environment=environment)
-    inventory = {"all": {"hosts": dict((name, dict(spec, ansible_connection="local",
-                                                   ansible_python_interpreter=sys.executable))
-                                       for name, spec in hosts.items())}}
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(PLAYBOOK.format(sections=json.dumps(sections)))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    extra = dict(extra_vars or {}, out_dir=str(tmp_path))
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                           str(tmp_path / "inventory.json"), str(tmp_path / "play.yml"), "-e", json.dumps(extra)]
-                          + list(args), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, check=False)
+    proc = run_local_playbook(tmp_path, hosts, PLAYBOOK.format(sections=json.dumps(sections)), extra_vars, args)
     path = tmp_path / "ran.json"
     return proc, (json.loads(path.read_text()) if path.exists() else None)
 
@@ -163,17 +148,8 @@ def test_a_section_role_used_on_its_own_adds_its_checks_to_the_host_plan(server,
     server.routes["/api/health"] = Route(200, {})
     server.routes["/api/health/ready"] = Route(503, {"detail": "not ready"})
     server.routes["/api/health/live"] = Route(200, {})
-    inventory = {"all": {"hosts": {"prod-1": {"solvereign_environment": "prod", "solvereign_url": server.url,
-                                              "ansible_connection": "local",
-                                              "ansible_python_interpreter": sys.executable}}}}
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(ROLE_PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                           str(tmp_path / "inventory.json"), str(tmp_path / "play.yml"),
-                           "-e", json.dumps({"out_dir": str(tmp_path)})], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    proc = run_local_playbook(tmp_path, {"prod-1": {"solvereign_environment": "prod", "solvereign_url": server.url}},
+                              ROLE_PLAYBOOK)
     assert proc.returncode == 0, proc.stdout
     ran = json.loads((tmp_path / "ran.json").read_text())
     assert rows_by_environment(ran) == {"prod": [("2.2", "FAIL")]}
