@@ -132,8 +132,11 @@ def settings():
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def _processes():
-    """{pid: (ppid, comm)} of every process readable in /proc."""
+    """{pid: (ppid, comm, own CPU s, CPU s of its reaped children)} of every process readable in /proc."""
     table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -145,16 +148,48 @@ def _processes():
             continue
         comm = stat[stat.find("(") + 1:stat.rfind(")")]
         fields = stat[stat.rfind(")") + 2:].split()
-        table[int(entry)] = (int(fields[1]), comm)
+        # fields[11:15]: utime, stime, cutime, cstime (stat fields 14-17), in clock ticks.
+        table[int(entry)] = (int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / float(CLOCK_TICKS),
+                             (int(fields[13]) + int(fields[14])) / float(CLOCK_TICKS))
     return table
 
 
-def tree_rss(root):
-    """(bytes of resident memory summed over root and its descendants, {comm: bytes}, [pids])."""
-    table = _processes()
+def tree_cpu_s(root, table=None):
+    """CPU seconds of root's process tree as it stands: every live process's own and its reaped children's."""
+    table = table or _processes()
     children = {}
-    for pid, (ppid, dummy) in table.items():
-        children.setdefault(ppid, []).append(pid)
+    for pid, entry in table.items():
+        children.setdefault(entry[0], []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            total += table[pid][2] + table[pid][3]
+            todo.extend(children.get(pid, ()))
+    return total
+
+
+def stack_cpu_s():
+    """{component: CPU seconds of its process tree} of the reference stack's running components."""
+    readings = {}
+    try:
+        status = stackctl.status()
+    except (stackctl.StackError, OSError):
+        return readings
+    table = _processes()
+    for component in ("api", "db", "prometheus", "sentry"):
+        pid = (status.get(component) or {}).get("pid")
+        if pid:
+            readings[component] = tree_cpu_s(pid, table)
+    return readings
+
+
+def tree_rss(root, table=None):
+    """(bytes of resident memory summed over root and its descendants, {comm: bytes}, [pids])."""
+    table = table or _processes()
+    children = {}
+    for pid, entry in table.items():
+        children.setdefault(entry[0], []).append(pid)
     total, by_name, todo, pids = 0, {}, [root], []
     while todo:
         pid = todo.pop()
@@ -219,6 +254,7 @@ def run_measured(cmd, env, log_path, timeout, label=None):
     # in this process's children) and this process's own (the latency proxy's threads).
     busy_before, children_before = machine_busy_s(), _cpu_s(resource.getrusage(resource.RUSAGE_CHILDREN))
     own_before = _cpu_s(resource.getrusage(resource.RUSAGE_SELF))
+    stack_before, chromium = stack_cpu_s(), {}
     with open(log_path, "wb") as output:
         started_wall = time.time()
         started = time.monotonic()
@@ -231,7 +267,12 @@ def run_measured(cmd, env, log_path, timeout, label=None):
                 break
             except subprocess.TimeoutExpired:
                 pass
-            total, by_name, pids = tree_rss(proc.pid)
+            table = _processes()
+            total, by_name, pids = tree_rss(proc.pid, table)
+            for pid in pids:
+                # Chromium's processes, each read until it ends (its last 0.2 s may be missed).
+                if table[pid][1].startswith(("chrom", "headless_shell")):
+                    chromium[pid] = table[pid][2]
             if total > result["peak_rss"]:
                 result["peak_rss"], result["peak_by_name"] = total, by_name
                 # PSS costs more to read: taken again only when the RSS peak grew by 5 %.
@@ -248,6 +289,10 @@ def run_measured(cmd, env, log_path, timeout, label=None):
                 next_progress = now + PROGRESS_INTERVAL
         result.update(wall_s=time.monotonic() - started, rc=proc.returncode, started=started_wall, log=log_path)
     busy_after = machine_busy_s()
+    stack_after = stack_cpu_s()
+    result["cpu_stack_s"] = dict((name, stack_after[name] - stack_before[name])
+                                 for name in stack_after if name in stack_before)
+    result["cpu_chromium_s"] = sum(chromium.values())
     result.update(cpu_tree_s=_cpu_s(resource.getrusage(resource.RUSAGE_CHILDREN)) - children_before,
                   cpu_bench_s=_cpu_s(resource.getrusage(resource.RUSAGE_SELF)) - own_before,
                   cpu_machine_s=(busy_after - busy_before) if busy_before is not None and busy_after is not None
@@ -654,7 +699,9 @@ def fleet_split(run):
     per_host = [t for t in tasks if t.get("results", 0) > 1]
     once = sorted((t for t in tasks if t.get("results", 0) <= 1), key=lambda t: -t["duration_s"])
     heaviest = sorted(per_host, key=lambda t: -t["duration_s"])[:4]
+    cpu = [t["cpu_s"] for t in per_host if t.get("cpu_s") is not None]
     return {"per_host_count": len(per_host), "per_host_s": sum(t["duration_s"] for t in per_host),
+            "per_host_cpu_s": sum(cpu) if per_host and len(cpu) == len(per_host) else None,
             "once_s": sum(t["duration_s"] for t in once), "once_slowest": once[:3], "per_host_heaviest": heaviest}
 
 
@@ -834,33 +881,71 @@ def reading(options, figures):
                    "environments." % (per_env, base["size"], largest["size"], figures.get("forks") or "?"))
         split = fleet_split(largest)
         if split:
-            out.append("  At %d environments (%.2f s): %d tasks ran on every host, %.2f s in all (%.0f ms per host and "
-                       "task; heaviest: %s); the tasks run once took %.2f s (slowest: %s)."
+            out.append("  At %d environments (%.2f s): %d tasks ran on every host, %.2f s in all%s (%.0f ms per host "
+                       "and task; heaviest: %s); the tasks run once took %.2f s (slowest: %s)."
                        % (largest["size"], largest["wall_s"], split["per_host_count"], split["per_host_s"],
+                          "" if split["per_host_cpu_s"] is None else
+                          " and %.1f CPU-s of Ansible's processes" % split["per_host_cpu_s"],
                           1000.0 * split["per_host_s"] / max(1, split["per_host_count"] * largest["size"]),
                           "; ".join("%s %.2f s" % (t["name"], t["duration_s"]) for t in split["per_host_heaviest"]),
                           split["once_s"],
                           "; ".join("%s %.2f s" % (t["name"], t["duration_s"]) for t in split["once_slowest"])))
-        cpu = cpu_split(largest)
-        if cpu:
-            out.append("  CPU at %d environments: the machine was busy %.1f s of the %.1f s its %d cores had in the "
-                       "run (%.0f %%): verify's process tree (Ansible, its workers, the checks and Chromium) %.1f s, "
-                       "the bench's latency proxy %.1f s, everything else (the reference stack that stands in for "
-                       "all %d environments: the API stand-in, PostgreSQL, Prometheus, Docker) %.1f s."
-                       % (largest["size"], cpu["machine_s"], cpu["capacity_s"], cpu["cores"], cpu["busy_pct"],
-                          cpu["tree_s"], cpu["bench_s"], largest["size"], cpu["rest_s"]))
+        out.extend(cpu_reading(largest, base))
     return out or ["- no per-task timing was recorded"]
 
 
+STACK_COMPONENT_NAMES = {"api": "the API stand-in", "db": "PostgreSQL", "prometheus": "Prometheus",
+                         "sentry": "the Sentry stand-in"}
+
+
 def cpu_split(run):
-    """Of one measured run: CPU seconds of the machine, the verify tree, the bench (proxy), the rest."""
+    """Of one measured run: CPU seconds of the machine, the verify tree, the bench (proxy), the stack's
+    components, Chromium, and what is left to verify."""
     if run.get("cpu_machine_s") is None or run.get("cpu_tree_s") is None:
         return None
     capacity = run["wall_s"] * run.get("cores", 1)
-    return {"machine_s": run["cpu_machine_s"], "capacity_s": capacity, "cores": run.get("cores", 1),
-            "busy_pct": 100.0 * run["cpu_machine_s"] / capacity if capacity else 0.0,
-            "tree_s": run["cpu_tree_s"], "bench_s": run.get("cpu_bench_s", 0.0),
-            "rest_s": max(0.0, run["cpu_machine_s"] - run["cpu_tree_s"] - run.get("cpu_bench_s", 0.0))}
+    split = {"machine_s": run["cpu_machine_s"], "capacity_s": capacity, "cores": run.get("cores", 1),
+             "busy_pct": 100.0 * run["cpu_machine_s"] / capacity if capacity else 0.0,
+             "tree_s": run["cpu_tree_s"], "bench_s": run.get("cpu_bench_s", 0.0),
+             "rest_s": max(0.0, run["cpu_machine_s"] - run["cpu_tree_s"] - run.get("cpu_bench_s", 0.0)),
+             "stack": dict(run.get("cpu_stack_s") or {}), "chromium_s": run.get("cpu_chromium_s") or 0.0}
+    split["stack_s"] = sum(split["stack"].values())
+    # Chromium's renderers are reaped by init, not by verify's tree (the browser ends before its zygote):
+    # with the stack measured, verify is whatever the machine did besides the stack and the proxy.
+    split["verify_s"] = max(0.0, split["machine_s"] - split["bench_s"] - split["stack_s"])
+    return split
+
+
+def cpu_reading(run, base):
+    """The lines on where the CPU of the largest fleet run went, and the least wall time it allows."""
+    cpu = cpu_split(run)
+    if not cpu:
+        return []
+    size = run["size"]
+    if not cpu["stack"]:
+        return ["  CPU at %d environments: the machine was busy %.1f s of the %.1f s its %d cores had in the run "
+                "(%.0f %%): verify's process tree (Ansible, its workers, the checks and Chromium) %.1f s, the "
+                "bench's latency proxy %.1f s, everything else (the reference stack that stands in for all %d "
+                "environments: the API stand-in, PostgreSQL, Prometheus, Docker) %.1f s."
+                % (size, cpu["machine_s"], cpu["capacity_s"], cpu["cores"], cpu["busy_pct"], cpu["tree_s"],
+                   cpu["bench_s"], size, cpu["rest_s"])]
+    components = ", ".join("%s %.1f s" % (STACK_COMPONENT_NAMES.get(name, name), seconds)
+                           for name, seconds in sorted(cpu["stack"].items(), key=lambda item: -item[1]))
+    lines = ["  CPU at %d environments: the machine was busy %.1f s of the %.1f s its %d cores had in the run "
+             "(%.0f %%): the reference stack that stands in for all %d environments %.1f s (%s), the bench's "
+             "latency proxy %.1f s, and verify the rest, %.1f s: Chromium %.1f s (%.2f s per environment, read "
+             "process by process) and Ansible with the checks %.1f s."
+             % (size, cpu["machine_s"], cpu["capacity_s"], cpu["cores"], cpu["busy_pct"], size, cpu["stack_s"],
+                components, cpu["bench_s"], cpu["verify_s"], cpu["chromium_s"], cpu["chromium_s"] / size,
+                max(0.0, cpu["verify_s"] - cpu["chromium_s"]))]
+    if cpu["chromium_s"]:
+        floor = cpu["chromium_s"] + cpu["stack_s"] + cpu["bench_s"]
+        lines.append("  The least time this machine allows: the smokes' Chromium, the stack and the proxy alone "
+                     "took %.1f CPU-s, at least %.1f s on %d cores before Ansible does anything (%.1fx wall(%d); "
+                     "the goal, 3x, is %.1f s)."
+                     % (floor, floor / cpu["cores"], cpu["cores"], floor / cpu["cores"] / base["wall_s"],
+                        base["size"], 3 * base["wall_s"]))
+    return lines
 
 
 # ------------------------------------------------------------------------------------------

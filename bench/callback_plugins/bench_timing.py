@@ -21,9 +21,15 @@ DOCUMENTATION = """
 
 import json
 import os
+import resource
 import time
 
 from ansible.plugins.callback import CallbackBase
+
+
+def _cpu_s():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 class CallbackModule(CallbackBase):
@@ -51,7 +57,7 @@ class CallbackModule(CallbackBase):
         if key not in self._tasks:
             role = task._role.get_name() if getattr(task, "_role", None) else None
             self._tasks[key] = {"name": task.get_name(), "role": role, "play": self._play, "action": task.action,
-                                "start": time.time(), "end": None, "results": 0}
+                                "start": time.time(), "end": None, "results": 0, "cpu_at_start": _cpu_s()}
             self._order.append(key)
 
     def v2_playbook_on_task_start(self, task, is_conditional):
@@ -83,9 +89,15 @@ class CallbackModule(CallbackBase):
         if not self._path:
             return
         ended = time.time()
+        cpu_at_end = _cpu_s()
         tasks = []
-        for key in self._order:
+        for index, key in enumerate(self._order):
             entry = dict(self._tasks[key])
+            # CPU from this task's start to the next one's: ansible-playbook's own and that of the processes
+            # it reaped (its workers, and what they started) in between.
+            following = self._tasks[self._order[index + 1]]["cpu_at_start"] if index + 1 < len(self._order) \
+                else cpu_at_end
+            entry["cpu_s"] = round(following - entry.pop("cpu_at_start"), 3)
             entry["end"] = entry["end"] or entry["start"]
             entry["duration_s"] = round(entry["end"] - entry["start"], 4)
             tasks.append(entry)

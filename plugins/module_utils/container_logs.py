@@ -27,7 +27,8 @@ from ansible_collections.solvereign.release_ops.plugins.module_utils.redact impo
 DEFAULT_PATTERNS = ("(?i)error", "(?i)exception", "(?i)critical")
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?")
-_PY_START = re.compile(r"Traceback \(most recent call last\):")
+_FRACTION_DIGITS = re.compile(r"\d*")
+_PY_START_TEXT = "Traceback (most recent call last):"
 _PY_CONTINUATION = re.compile(r"^(?:\s+\S|\s*\^+\s*$|\s*~+\s*$)")
 _PY_SUMMARY = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Fault)?(?::.*)?$")
 _JAVA_FRAME = re.compile(r"^\s+at\s+[\w$.<>/\[\]-]+\(.*\)\s*$")
@@ -57,10 +58,13 @@ def merge_streams(stdout, stderr, with_stream=False):
     for stream, text in ((0, stdout or ""), (1, stderr or "")):
         for index, line in enumerate(text.splitlines()):
             match = _TIMESTAMP.match(line)
-            stamp = match.group(1) if match else ""
-            entries.append((stamp, stream, index, line[match.end():] if match else line))
-    # ISO timestamps of one daemon sort as text once their fraction has the same length.
-    entries.sort(key=lambda e: (_sortable(e[0]), e[1], e[2]))
+            if match:
+                entries.append((_sortable(match.group(1)), stream, index, line[match.end():]))
+            else:
+                entries.append(("", stream, index, line))
+    # ISO timestamps of one daemon sort as text once their fraction has the same length; stream and
+    # index make every key unique, so the lines themselves are never compared.
+    entries.sort()
     if with_stream:
         return [(e[1], e[3]) for e in entries]
     return [e[3] for e in entries]
@@ -70,7 +74,7 @@ def _sortable(stamp):
     if not stamp:
         return ""
     base, rest = stamp.partition(".")[::2]
-    fraction = re.match(r"\d*", rest).group(0)
+    fraction = _FRACTION_DIGITS.match(rest).group(0)
     return base + "." + fraction.ljust(9, "0")
 
 
@@ -81,7 +85,7 @@ def find_stack_traces(lines):
     n = len(lines)
     while i < n:
         line = lines[i]
-        if _PY_START.search(line):
+        if _PY_START_TEXT in line:
             j = i + 1
             while j < n and _PY_CONTINUATION.match(lines[j]):
                 j += 1
@@ -93,7 +97,9 @@ def find_stack_traces(lines):
                            "summary": summary or "(no exception line)"})
             i = j
             continue
-        if i + 1 < n and _JAVA_FRAME.match(lines[i + 1]) and not _JAVA_FRAME.match(line):
+        # A frame line starts with white space (str.isspace is what \s matches): most lines end here.
+        if i + 1 < n and lines[i + 1][:1].isspace() and _JAVA_FRAME.match(lines[i + 1]) \
+                and not _JAVA_FRAME.match(line):
             j = i + 1
             while j < n and (_JAVA_FRAME.match(lines[j]) or _JAVA_MORE.match(lines[j])
                              or (_JAVA_CAUSE.match(lines[j]) and j + 1 < n and _JAVA_FRAME.match(lines[j + 1]))):
@@ -164,7 +170,12 @@ def scan(lines, patterns, allowlist=(), max_samples=20, redactor=None, max_line=
 
     errors, allowed_lines = [], 0
     for index, text in enumerate(lines):
-        if index in in_trace or not any(p.search(text) for p in matchers):
+        if index in in_trace:
+            continue
+        for matcher in matchers:
+            if matcher.search(text):
+                break
+        else:
             continue
         if allowed(text):
             allowed_lines += 1

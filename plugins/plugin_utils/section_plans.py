@@ -163,6 +163,29 @@ def templates_compiled_once():
             setattr(TemplateEngine, name, original)
 
 
+def templar_over(templar, variables):
+    """(a copy of ``templar`` over ``variables``, the mapping it reads them from).
+
+    ansible-core 2.19 makes a lazy mapping of a plain dict of variables at every template it renders:
+    a copy of every variable, for each of the hundreds of templates an environment's plan holds.
+    Here the mapping is made once, so a variable is also templated once per environment, as it is
+    within one task. Where ansible-core has no such mapping (before 2.19), the dict itself."""
+    templar = templar.copy_with_new_env(available_variables=variables)
+    try:
+        # pylint: disable=import-outside-toplevel
+        from ansible._internal._templating._engine import TemplateOptions
+        from ansible._internal._templating._lazy_containers import _AnsibleLazyTemplateMixin
+        from ansible._internal._templating._utils import TemplateContext
+        with TemplateContext(template_value=None, templar=templar._engine, options=TemplateOptions.DEFAULT):
+            lazy = _AnsibleLazyTemplateMixin._try_create(variables)
+    except (ImportError, AttributeError, TypeError, ReferenceError):
+        return templar, variables
+    if not isinstance(lazy, dict):
+        return templar, variables
+    templar.available_variables = lazy
+    return templar, lazy
+
+
 def _one_line(text, limit=400):
     return " ".join(to_text(text).split())[:limit]
 
@@ -196,13 +219,15 @@ class EnvironmentPlanner(object):
         """(checks, host task files by role) for ``host``; a section that cannot be planned gets its
         rows as ERROR checks that say why."""
         variables = self.variables(host)
-        templar = self.templar.copy_with_new_env(available_variables=variables)
+        templar, available = templar_over(self.templar, variables)
         checks, host_tasks = [], {}
         for role in self.roles:
             problem, validated = self._validate(templar, variables, role)
             # The role's variables, templated once for its validation, are what its checks see:
             # the checks then do not template them again at every reference.
             variables.update(validated)
+            if available is not variables:
+                available.update(validated)
             planned = None
             if not problem:
                 try:

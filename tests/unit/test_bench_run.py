@@ -224,6 +224,11 @@ def test_the_fleet_reading_splits_the_tasks_every_host_ran_from_those_run_once()
             "heaviest: database : Plan the database checks 2.00 s; health : Plan the health probes (2.1) 0.50 s); "
             "the tasks run once took 13.00 s (slowest: Run the planned checks of every environment at once 12.00 s; "
             "checklist : Write checklist.json 1.00 s).") in text
+    # With the CPU of each task recorded (bench_timing), the per-host tasks' CPU is named too.
+    for task, cpu_s in zip(largest["timing"]["tasks"], (0.75, 3.5, 20.0, 1.0)):
+        task["cpu_s"] = cpu_s
+    assert "2 tasks ran on every host, 2.50 s in all and 4.2 CPU-s of Ansible's processes (25 ms" in \
+        bench.report(options, figures)
 
 
 def test_the_fleet_reading_splits_the_machine_cpu_between_verify_the_proxy_and_the_stack():
@@ -240,6 +245,43 @@ def test_the_fleet_reading_splits_the_machine_cpu_between_verify_the_proxy_and_t
     # A run without the readings (an older result) has no CPU line, and no error.
     del largest["cpu_machine_s"]
     assert "CPU at 50" not in bench.report(options, figures)
+
+
+def test_with_the_stack_measured_the_fleet_reading_names_its_parts_and_the_least_time_the_machine_allows():
+    options = dict(bench.settings(), pairs=3, loopback_runs=1)
+    figures = _figures(8.0, 6.0, 5.0)
+    largest = figures["fleet"][-1]
+    largest["timing"]["tasks"] = [{"name": "Run the checks", "play": "p", "duration_s": 12.0, "results": 1}]
+    # The tree misses Chromium's renderers (init reaps them): verify is what the stack and proxy left.
+    largest.update(cpu_machine_s=45.0, cpu_tree_s=20.0, cpu_bench_s=2.0, cores=2, cpu_chromium_s=15.0,
+                   cpu_stack_s={"db": 3.0, "api": 5.0, "prometheus": 0.5, "sentry": 0.5})
+    text = bench.report(options, figures)
+    assert ("the reference stack that stands in for all 50 environments 9.0 s (the API stand-in 5.0 s, PostgreSQL "
+            "3.0 s, Prometheus 0.5 s, the Sentry stand-in 0.5 s), the bench's latency proxy 2.0 s, and verify the "
+            "rest, 34.0 s: Chromium 15.0 s (0.30 s per environment, read process by process) and Ansible with the "
+            "checks 19.0 s.") in text
+    # 15 + 9 + 2 = 26 CPU-s on 2 cores: 13 s, against 3 x 10 s.
+    assert ("took 26.0 CPU-s, at least 13.0 s on 2 cores before Ansible does anything (1.3x wall(1); the goal, "
+            "3x, is 30.0 s)") in text
+
+
+def test_a_process_tree_holds_the_cpu_of_its_children():
+    busy = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", busy])
+    try:
+        deadline = time.monotonic() + 20
+        while bench.tree_cpu_s(child.pid) < 0.3:
+            assert time.monotonic() < deadline, "the busy child never reached 0.3 CPU-s"
+            time.sleep(0.05)
+        # The parent's tree holds the child's CPU besides its own while the child runs.
+        table = bench._processes()
+        own = table[os.getpid()][2] + table[os.getpid()][3]
+        assert bench.tree_cpu_s(os.getpid(), table) - own >= 0.29
+        # A process that is gone has no tree.
+        assert bench.tree_cpu_s(2 ** 22 + 1, table) == 0.0
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_measured_run_counts_the_cpu_of_its_process_tree(tmp_path):
