@@ -244,6 +244,28 @@ def test_two_environments_keep_their_own_evidence(stack, verify, tmp_path):
     assert stack.env()["login_password"] not in log
 
 
+def test_the_pack_of_several_environments_is_scanned_for_the_secrets_of_each(stack, verify, tmp_path):
+    """The pack is assembled by the first host of the evidence dir; the secrets it is scanned for are
+    every verified host's, here one only the second environment has."""
+    inventories = [local_environment(tmp_path / name, name) for name in ("staging", "qa")]
+    secret = "qa-grafana-token-6f1d0c9e"
+    with open(os.path.join(inventories[1], "group_vars", "qa.yml"), "a") as handle:
+        handle.write("solvereign_grafana_token: %s\n" % secret)
+    evidence = tmp_path / "evidence"
+    os.makedirs(str(evidence / "qa"))
+    with open(str(evidence / "qa" / "notes.txt"), "w") as handle:
+        handle.write("pasted by mistake: %s\n" % secret)
+    run = verify(inventories=inventories, evidence_dir=evidence, args=["--tags", "fingerprint"])
+    assert run.rc != 0
+    assert "qa/notes.txt contains solvereign_grafana_token@qa (plain)" in run.output, run.output[-3000:]
+    assert secret not in run.output
+    # The checklist covers both environments; the pack was assembled once, beside it.
+    assert run.status("1.1", "staging") == "PASS" and run.status("1.1", "qa") == "PASS"
+    with open(str(evidence / "evidence.json")) as handle:
+        assert json.load(handle)["secret_scan"]["findings"] == [
+            {"file": "qa/notes.txt", "variable": "solvereign_grafana_token@qa", "encoding": "plain"}]
+
+
 def test_one_environment_keeps_the_runbook_names_beside_the_checklist(stack, verify):
     run = verify(args=["--tags", "auth"])
     assert os.path.getsize(os.path.join(run.evidence_dir, "login_smoke.png")) > 0
