@@ -53,6 +53,15 @@ except ImportError:  # pragma: no cover
 
 APPLICATION_NAME = "solvereign.release_ops"
 
+# Who a session's statements run as, and whether row level security can apply to them.
+IDENTITY = ("SELECT current_user AS current_user, session_user AS session_user,"
+            " current_database() AS database, current_setting('search_path') AS search_path,"
+            " r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,"
+            " current_setting('row_security') AS row_security,"
+            " current_setting('transaction_read_only') AS read_only,"
+            " current_setting('server_version') AS server_version"
+            " FROM pg_catalog.pg_roles r WHERE r.rolname = current_user")
+
 # Kinds of PgError, each with the question a reader should ask next.
 KINDS = ("library", "dsn", "auth", "connect", "database", "timeout", "missing", "permission",
          "read_only", "query")
@@ -430,17 +439,29 @@ class ReadOnlySession(object):
             return None
         return list(rows[0].values())[0]
 
+    def query_together(self, statements, label=None):
+        """Several independent statements in one round trip: ``statements`` is a list of
+        ``(statement, params)``; returns their rows, a list of dicts for each, in that order.
+
+        Each statement runs as a subquery whose rows travel as one JSON array (``json_agg``), so
+        its values come back as JSON types (numbers, strings, booleans, lists, null) and its rows
+        in the order its ORDER BY gives. One failing statement fails them all, as :meth:`query`."""
+        if not self._in_transaction():
+            raise PgError("read_only", "the read-only transaction is not open; refusing to run a statement outside it")
+        encoding = psycopg2.extensions.encodings.get(self.conn.encoding, "utf-8")
+        columns = []
+        with self.conn.cursor() as cur:
+            for index, (statement, params) in enumerate(statements):
+                text = cur.mogrify(statement, params).decode(encoding)
+                columns.append("(SELECT coalesce(json_agg(q), '[]'::json) FROM (%s\n) q) AS together_%d"
+                               % (text, index))
+        # The statements are complete (their parameters are in them): no parameter is left to bind.
+        rows = self.query(pgsql.SQL("SELECT " + ",\n       ".join(columns)), None, label)
+        return [list(rows[0]["together_%d" % index] or []) for index in range(len(statements))]
+
     def identity(self):
         """Who the statements run as, and whether row level security can apply to them."""
-        rows = self.query(
-            "SELECT current_user AS current_user, session_user AS session_user,"
-            " current_database() AS database, current_setting('search_path') AS search_path,"
-            " r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,"
-            " current_setting('row_security') AS row_security,"
-            " current_setting('transaction_read_only') AS read_only,"
-            " current_setting('server_version') AS server_version"
-            " FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
-            label="reading the connection role")
+        rows = self.query(IDENTITY, label="reading the connection role")
         return rows[0] if rows else {}
 
     def redact(self, text):

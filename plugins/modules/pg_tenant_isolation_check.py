@@ -122,6 +122,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.solvereign.release_ops.plugins.module_utils.postgres import (
+    IDENTITY,
     PgError,
     add_error,
     ensure_required_libs,
@@ -251,7 +252,9 @@ class IsolationProbe(object):
         self.log = []
 
     # Role ------------------------------------------------------------------------------
-    def judge_role(self, identity):
+    def judge_role(self, identity, escalations):
+        """Whether ``identity`` (the session's role) is subject to row level security; ``escalations``
+        are the roles it can switch to that bypass it."""
         user = identity.get("current_user")
         reasons = []
         if identity.get("superuser"):
@@ -279,7 +282,6 @@ class IsolationProbe(object):
                           % how)
         else:
             self.row.passed("role", "%s: NOSUPERUSER NOBYPASSRLS, subject to row level security" % how)
-        escalations = self.db.query(ESCALATION_ROLES, label="listing roles the probe role can switch to")
         if escalations:
             names = ["%s (%s)" % (e["role"], "superuser" if e["superuser"] else "BYPASSRLS") for e in escalations]
             self.row.warn("role_escalation", "%s can SET ROLE to %s, which bypass(es) row level security: a "
@@ -288,9 +290,9 @@ class IsolationProbe(object):
         return True
 
     # Tables ----------------------------------------------------------------------------
-    def discover(self):
-        self.tables = self.db.query(TENANT_TABLES, {"column": self.p["tenant_column"]},
-                                    label="discovering tables with a %s column" % self.p["tenant_column"])
+    def discover(self, tables):
+        """Takes the rows of TENANT_TABLES."""
+        self.tables = tables
         for table in self.tables:
             table["probes"] = []
             table["problems"] = []
@@ -389,9 +391,9 @@ class IsolationProbe(object):
         table["probes"].append(probe)
         return probe
 
-    def run_probes(self, readable):
+    def run_probes(self, readable, initial):
+        """``initial``: the tenant setting as the session started."""
         setting = self.p["tenant_setting"]
-        initial = self.db.scalar("SELECT current_setting(%s, true)", (setting,), label="reading %s" % setting)
         # No tenant set. A value the session starts with (role or database default, DSN options)
         # would apply to every connection of this role that forgets to set its tenant.
         with self.db.scope():
@@ -440,7 +442,12 @@ class IsolationProbe(object):
     # Lints ------------------------------------------------------------------------------
     def lints(self):
         tables = [t["oid"] for t in self.tables]
-        rows = self.db.query(LINT_POLICY_WITHOUT_RLS, label="linting policies on tables without RLS")
+        # Five catalog queries, one round trip.
+        without_rls, without_policy, policies, views, definers = self.db.query_together(
+            [(LINT_POLICY_WITHOUT_RLS, None), (LINT_RLS_WITHOUT_POLICY, None), (LINT_POLICIES, None),
+             (LINT_VIEWS, {"tables": tables}), (LINT_SECURITY_DEFINER, None)],
+            label="linting the row level security setup (policies, tables, views, SECURITY DEFINER functions)")
+        rows = without_rls
         if rows:
             self.row.fail("lint:policy_without_rls", "policies exist but RLS is disabled (they do nothing) on %s"
                           % listing(["%s (%s)" % (r["table"], r["policies"]) for r in rows]),
@@ -448,14 +455,14 @@ class IsolationProbe(object):
         else:
             self.row.passed("lint:policy_without_rls", "no table has policies with RLS disabled")
 
-        rows = self.db.query(LINT_RLS_WITHOUT_POLICY, label="linting tables with RLS and no policy")
+        rows = without_policy
         if rows:
             self.row.warn("lint:rls_without_policy", "RLS enabled without any policy (every row denied) on %s"
                           % listing([r["table"] for r in rows]), tables=[r["table"] for r in rows])
         else:
             self.row.passed("lint:rls_without_policy", "every table with RLS enabled has a policy")
 
-        rows = self.db.query(LINT_POLICIES, label="linting policy expressions")
+        rows = policies
         trivial = ["%s.%s" % (r["table"], r["policy"]) for r in rows
                    if r["permissive"] and (always_true(r["using_expr"]) or
                                            (r["command"] in ("a", "w", "*") and always_true(r["check_expr"])))]
@@ -465,7 +472,7 @@ class IsolationProbe(object):
         else:
             self.row.passed("lint:always_true_policy", "no permissive always-true policy (%d policies)" % len(rows))
 
-        rows = self.db.query(LINT_VIEWS, {"tables": tables}, label="linting views over tenant tables")
+        rows = views
         if rows:
             items = ["%s%s over %s" % (r["view"], " (materialized)" if r["kind"] == "m" else "", r["table"])
                      for r in rows]
@@ -475,7 +482,7 @@ class IsolationProbe(object):
         else:
             self.row.passed("lint:view_security_invoker", "no view over a tenant table without security_invoker")
 
-        rows = self.db.query(LINT_SECURITY_DEFINER, label="linting SECURITY DEFINER functions")
+        rows = definers
         if rows:
             items = ["%s (owner %s)" % (r["function"], r["owner"]) for r in rows]
             self.row.warn("lint:security_definer_search_path",
@@ -519,12 +526,18 @@ def main(module_factory=AnsibleModule):
     try:
         session = session_from_module(module)
         with session as db:
-            identity = db.identity()
+            # The role, what it can switch to, the tenant tables and the tenant setting: one round trip.
+            identities, escalations, tables, setting = db.query_together(
+                [(IDENTITY, None), (ESCALATION_ROLES, None), (TENANT_TABLES, {"column": p["tenant_column"]}),
+                 ("SELECT current_setting(%(setting)s, true) AS value", {"setting": p["tenant_setting"]})],
+                label="reading the connection role, the roles it can switch to, the tables with a %s column and %s"
+                % (p["tenant_column"], p["tenant_setting"]))
+            identity = identities[0] if identities else {}
             identity_keys = ("current_user", "session_user", "superuser", "bypassrls", "database")
             result["role"] = dict((k, identity.get(k)) for k in identity_keys)
             probe = IsolationProbe(module, db, row)
-            subject_to_rls = probe.judge_role(identity)
-            tables = probe.discover()
+            subject_to_rls = probe.judge_role(identity, escalations)
+            tables = probe.discover(tables)
             user = identity.get("current_user")
             if not tables:
                 row.error("tables", "no table with a %s column in database %s: wrong database, or set "
@@ -537,7 +550,7 @@ def main(module_factory=AnsibleModule):
                     row.error("tables", "none of the %d tenant tables is readable by %s: nothing was probed; "
                               "probe as the application role (database_probe_role)" % (len(tables), user))
                 elif readable:
-                    probe.run_probes(readable)
+                    probe.run_probes(readable, setting[0]["value"] if setting else None)
                 probe.table_findings(user)
             else:
                 for table in tables:

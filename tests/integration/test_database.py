@@ -123,6 +123,51 @@ def test_each_fault_turns_its_row_red(db_faults, env, verify, fault, red, expect
         follow_up(run, env)
 
 
+@pytest.mark.parametrize("fault, status, lint, expected", [
+    ("always_true_policy_notifications", "FAIL", "lint:always_true_policy", "on notifications.reporting_all"),
+    ("view_without_security_invoker", "WARN", "lint:view_security_invoker", "plans_overview over plans"),
+    ("security_definer_without_search_path", "WARN", "lint:security_definer_search_path",
+     "plan_count() (owner solvereign_owner)"),
+])
+def test_each_rls_lint_names_what_it_found(db_faults, verify, fault, status, lint, expected):
+    db_faults(fault)
+    run = verify(args=DATABASE)
+    row = run.row("6.4")
+    assert row["status"] == status, json.dumps(row, indent=1)
+    found = findings(row)
+    assert found[lint]["status"] == status and expected in found[lint]["message"], found[lint]
+    # The other lints stay green.
+    others = [name for name in found if name.startswith("lint:") and name != lint]
+    assert len(others) == 4 and all(found[name]["status"] == "PASS" for name in others), others
+    assert run.status("6.1") == "PASS" and run.status("6.3") == "PASS"
+    if fault == "always_true_policy_notifications":
+        # The policy is not only unsightly: the probe sees the other tenants' notifications.
+        assert found["table:notifications"]["status"] == "FAIL"
+        assert "of other tenants" in found["table:notifications"]["message"]
+    assert_clean(run)
+
+
+def test_statements_sent_together_keep_their_rows_order_and_types(env):
+    with ReadOnlySession(env["database_url"]) as db:
+        # As with psycopg2, % is doubled only in a statement that has parameters.
+        numbers, names, nothing = db.query_together([
+            ("SELECT n, n % 2 = 0 AS even, ARRAY[n, n] AS pair FROM generate_series(3, 1, -1) n ORDER BY n DESC",
+             None),
+            ("SELECT %(name)s::text AS name, 'search\\_path=%%' AS literal", {"name": "o'hara"}),
+            ("SELECT 1 AS one WHERE false", None),
+        ], label="three statements")
+        assert numbers == [{"n": 3, "even": False, "pair": [3, 3]}, {"n": 2, "even": True, "pair": [2, 2]},
+                           {"n": 1, "even": False, "pair": [1, 1]}]
+        assert names == [{"name": "o'hara", "literal": "search\\_path=%"}]
+        assert nothing == []
+        # One failing statement fails them all, named by the label; the session stays usable.
+        with pytest.raises(PgError) as failed:
+            db.query_together([("SELECT 1 AS one", None), ("SELECT * FROM no_such_table", None)],
+                              label="two statements, one broken")
+        assert "two statements, one broken" in failed.value.message
+        assert db.scalar("SELECT 41 + 1") == 42
+
+
 def test_superuser_dsn_does_not_pass_isolation(env, verify):
     admin = in_database(env["admin_database_url"], "solvereign")
     run = verify(args=DATABASE, extra_vars={"solvereign_database_url": admin})

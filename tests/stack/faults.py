@@ -104,6 +104,25 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON invoices TO solvereign_app;
 GRANT SELECT ON invoices TO solvereign_readonly;
 """,
     ),
+    "always_true_policy_notifications": (
+        "a permissive policy USING (true) on notifications beside the tenant policy (every tenant's rows visible)",
+        "CREATE POLICY reporting_all ON notifications FOR SELECT USING (true);",
+    ),
+    "view_without_security_invoker": (
+        "view plans_overview over plans without security_invoker, readable by the read-only role",
+        """
+CREATE VIEW plans_overview AS SELECT id, tenant_id FROM plans;
+GRANT SELECT ON plans_overview TO solvereign_readonly;
+""",
+    ),
+    "security_definer_without_search_path": (
+        "SECURITY DEFINER function public.plan_count() without a pinned search_path",
+        """
+CREATE FUNCTION public.plan_count() RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER
+AS 'SELECT count(*) FROM plans';
+REVOKE ALL ON FUNCTION public.plan_count() FROM PUBLIC;
+""",
+    ),
 }
 
 ALL_FAULTS = tuple(API_FAULTS) + tuple(API_VARIANTS) + tuple(DB_FAULTS)
