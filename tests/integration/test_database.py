@@ -147,6 +147,22 @@ def test_each_rls_lint_names_what_it_found(db_faults, verify, fault, status, lin
     assert_clean(run)
 
 
+def test_the_session_stays_read_only_after_its_transaction_ends(env):
+    admin = in_database(env["admin_database_url"], "solvereign")
+    with ReadOnlySession(admin, probe_role="solvereign_app") as db:
+        identity = db.identity()
+        assert identity["read_only"] == "on" and identity["current_user"] == "solvereign_app"
+        with db.conn.cursor() as cur:
+            # What a statement that ends the transaction would leave behind: the session's own guard.
+            cur.execute("ROLLBACK")
+            cur.execute("SHOW default_transaction_read_only")
+            assert cur.fetchone()[0] == "on"
+            cur.execute("SELECT current_user")
+            assert cur.fetchone()[0] != "solvereign_app"  # SET LOCAL ROLE ended with the transaction
+            with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+                cur.execute("CREATE TEMPORARY TABLE should_not_exist (id int)")
+
+
 def test_statements_sent_together_keep_their_rows_order_and_types(env):
     with ReadOnlySession(env["database_url"]) as db:
         # As with psycopg2, % is doubled only in a statement that has parameters.
