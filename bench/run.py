@@ -70,7 +70,7 @@ DEFAULT_FAULTS = ("tag_wrong_message,wrong_version,ready_503,missing_xfo,cookie_
 PASSING = ("PASS", "WARN")
 SAMPLE_INTERVAL = 0.2
 PROGRESS_INTERVAL = 30.0
-GOALS = {"ratio": 1.0, "loopback_s": 8.0, "fleet_ratio": 3.0, "fleet_rss_mb": 2048.0}
+GOALS = {"ratio": 1.0, "stretch_ratio": 0.5, "loopback_s": 8.0, "fleet_ratio": 3.0, "fleet_rss_mb": 2048.0}
 
 
 class BenchError(Exception):
@@ -759,8 +759,9 @@ def report(options, figures):
     goals = []
     if proxied and rtt:
         ratio = median_ratio(proxied)
-        goals.append("verify at most %.1fx the shell baseline at %g ms: %s (%s)"
-                     % (GOALS["ratio"], rtt, _goal(ratio <= GOALS["ratio"]), _x(ratio)))
+        goals.append("verify at most %.1fx the shell baseline at %g ms: %s (%s; the stretch goal, %.1fx: %s)"
+                     % (GOALS["ratio"], rtt, _goal(ratio <= GOALS["ratio"]), _x(ratio), GOALS["stretch_ratio"],
+                        _goal(ratio <= GOALS["stretch_ratio"])))
     if loopback:
         value = median_of(loopback, "verify")
         goals.append("verify under %.0f s on loopback: %s (%s)"
