@@ -247,14 +247,15 @@ def _last_task(path):
     return tasks[-1] if tasks else ""
 
 
-def run_measured(cmd, env, log_path, timeout, label=None):
-    """Run cmd (output to log_path); wall time, exit code, peak RSS of its tree, progress for label."""
+def run_measured(cmd, env, log_path, timeout, label=None, stack=False):
+    """Run cmd (output to log_path); wall time, exit code, peak RSS of its tree, progress for label;
+    with ``stack`` also the CPU of each of the reference stack's components."""
     result = {"peak_rss": 0, "peak_by_name": {}, "peak_pss": 0}
     # CPU: the machine's, the tree's (its processes are reaped by the time it ends, so their time is
     # in this process's children) and this process's own (the latency proxy's threads).
     busy_before, children_before = machine_busy_s(), _cpu_s(resource.getrusage(resource.RUSAGE_CHILDREN))
     own_before = _cpu_s(resource.getrusage(resource.RUSAGE_SELF))
-    stack_before, chromium = stack_cpu_s(), {}
+    stack_before, chromium = stack_cpu_s() if stack else {}, {}
     with open(log_path, "wb") as output:
         started_wall = time.time()
         started = time.monotonic()
@@ -289,7 +290,7 @@ def run_measured(cmd, env, log_path, timeout, label=None):
                 next_progress = now + PROGRESS_INTERVAL
         result.update(wall_s=time.monotonic() - started, rc=proc.returncode, started=started_wall, log=log_path)
     busy_after = machine_busy_s()
-    stack_after = stack_cpu_s()
+    stack_after = stack_cpu_s() if stack else {}
     result["cpu_stack_s"] = dict((name, stack_after[name] - stack_before[name])
                                  for name in stack_after if name in stack_before)
     result["cpu_chromium_s"] = sum(chromium.values())
@@ -447,7 +448,7 @@ class Bench:
             raise BenchError("the shell baseline judged no row (exit %d); see %s" % (result["rc"], result["log"]))
         return result
 
-    def run_verify(self, inventory, label=None, proxy=None):
+    def run_verify(self, inventory, label=None, proxy=None, stack=False):
         base = self._next("verify")
         evidence = base + "-evidence"
         timing = base + "-timing.json"
@@ -461,7 +462,7 @@ class Bench:
         if proxy:
             proxy.reset_stats()
         result = run_measured(cmd + self.options["verify_args"], env, base + ".log", self.options["timeout"],
-                              label=label)
+                              label=label, stack=stack)
         result["proxy"] = proxy.stats() if proxy else None
         result["rows"], result["verdict"] = checklist_rows(evidence)
         try:
@@ -535,7 +536,7 @@ class Bench:
                 addresses = dict(zip(services, proxy.addresses[index * len(services):(index + 1) * len(services)]))
                 environments.append(("fleet%02d" % (index + 1), endpoints(self.info, addresses)))
             inventory = write_inventory(self._next("inventory"), self.info, environments)
-            result = self.run_verify(inventory, label="fleet %d" % size, proxy=proxy)
+            result = self.run_verify(inventory, label="fleet %d" % size, proxy=proxy, stack=True)
         finally:
             proxy.stop()
         result["size"] = size

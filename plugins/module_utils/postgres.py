@@ -457,7 +457,7 @@ class ReadOnlySession(object):
                                % (text, index))
         # The statements are complete (their parameters are in them): no parameter is left to bind.
         rows = self.query(pgsql.SQL("SELECT " + ",\n       ".join(columns)), None, label)
-        return [list(rows[0]["together_%d" % index] or []) for index in range(len(statements))]
+        return [rows[0]["together_%d" % index] for index in range(len(statements))]
 
     def identity(self):
         """Who the statements run as, and whether row level security can apply to them."""
